@@ -1,0 +1,1 @@
+"""The subcommands of the `aftercare` CLI, one module each."""

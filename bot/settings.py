@@ -1,0 +1,67 @@
+"""Settings for the Telegram edge and the CLI, from the environment (and a .env file). Every name is in .env.example.
+
+No secret has a default that works outside development: in production a missing or placeholder secret stops
+the service at start-up with a message naming the setting.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cached_property
+from importlib.resources import files
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from flows.clinic import Clinic, load_clinic
+
+PLACEHOLDERS = {"", "changeme", "change-me", "secret", "please-change-me"}
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str = "sqlite:///var/aftercare.sqlite3"
+    clinic_file: Path | None = Field(default=None, description="YAML clinic file; default: the demo clinic")
+    telegram_bot_token: str | None = Field(default=None, description="none: run against the local emulator")
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    bot_username: str | None = Field(default=None, description="for invite links; asked from Telegram if unset")
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    staff_chat_id: int | None = None
+    alert_amber_to_staff_chat: bool = True
+    invite_ttl_hours: float = Field(default=72, gt=0)
+    emulator_port: int = 8081
+    console_port: int = 8080
+    tick_seconds: float = Field(default=5, gt=0)
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets_in_production(self) -> Settings:
+        if self.environment is Environment.PRODUCTION:
+            if not self.telegram_bot_token or self.telegram_bot_token.lower() in PLACEHOLDERS:
+                raise ValueError("TELEGRAM_BOT_TOKEN must be set in production")
+            if self.webhook_url and (not self.webhook_secret or self.webhook_secret.lower() in PLACEHOLDERS
+                                     or len(self.webhook_secret) < 24):
+                raise ValueError("WEBHOOK_SECRET must be a random string of 24+ characters with WEBHOOK_URL")
+        return self
+
+    @property
+    def local_mode(self) -> bool:
+        """No token: run against the built-in Telegram emulator."""
+        return not self.telegram_bot_token
+
+    @cached_property
+    def clinic(self) -> Clinic:
+        if self.clinic_file is None:
+            text = (files("flows") / "data" / "clinics" / "uhp-pain-clinic.yaml").read_text(encoding="utf-8")
+            return load_clinic(text, source="flows/data/clinics/uhp-pain-clinic.yaml")
+        return load_clinic(self.clinic_file.read_text(encoding="utf-8"), source=str(self.clinic_file))

@@ -1,0 +1,266 @@
+"""The check-in engine: a pure state machine from (protocol, state, answer, now) to (state, effects).
+
+Rules of this module, in the manner of h11's state machine:
+- No I/O and no clock. ``now`` is an argument; state is a frozen value; effects are values (flows.effects).
+- Illegal input raises ``IllegalStep`` and leaves the state as it was (it is immutable; nothing is half-done).
+- Never a guess: an unreadable answer is asked again with a hint; after ``MAX_TRIES`` a red-flag question
+  that is still unclear is escalated to staff with safety advice. It is never read as "no".
+- Every typed reply also goes through the free-text safety net (flows.screening), whatever was asked: "no,
+  but I can't feel my bottom when I wipe" to a pain question still raises the cauda equina card.
+- A red outcome stops the check-in at once: urgent advice, the escalation, no more routine questions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from flows.catalogue import ResolvedProtocol
+from flows.effects import (
+    AskConfirmation,
+    AskQuestion,
+    CompleteCheckIn,
+    Effect,
+    Ending,
+    Escalate,
+    GiveAdvice,
+    RecordAnswer,
+    SendEducation,
+)
+from flows.levels import Level
+from flows.protocol import Question, QuestionKind
+from flows.schedule import Patient, applies, applies_education, applies_questions
+from flows.screening import screen
+from flows.state import CheckInState, Pending, Phase, Recorded
+from flows.triage import PastReading, Reading, grade, options_for, read_option, read_text
+
+MAX_TRIES = 3  # the first ask and two kind re-asks; then a red-flag question is escalated, never guessed
+
+
+class IllegalStep(ValueError):
+    """The answer cannot be applied to this state (closed check-in, forged button, empty text...)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Answer:
+    """A patient's reply: typed text, or the value of a button they pressed (exactly one)."""
+
+    text: str | None = None
+    option: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Transition:
+    state: CheckInState
+    effects: tuple[Effect, ...]
+
+
+def begin(
+    protocol: ResolvedProtocol,
+    checkin_id: str,
+    *,
+    patient: Patient,
+    day: int,
+    history: Sequence[PastReading] = (),
+    now: datetime,
+) -> Transition:
+    """Start a check-in: its education messages, then its first question."""
+    _require_aware(now)
+    checkin = protocol.checkin(checkin_id)
+    queue = tuple(Pending(question_id=q) for q in applies_questions(protocol, checkin, patient))
+    state = CheckInState(protocol_id=protocol.id, protocol_version=protocol.version, checkin_id=checkin_id,
+                         day=day, diabetic=patient.diabetic, phase=Phase.ASKING, queue=queue,
+                         history=tuple(history))
+    effects: list[Effect] = [SendEducation(message_id=m) for m in applies_education(protocol, checkin, patient)]
+    return _continue(protocol, state, effects)
+
+
+def step(protocol: ResolvedProtocol, state: CheckInState, answer: Answer, *, now: datetime) -> Transition:
+    """Apply one reply to the question being asked."""
+    _require_aware(now)
+    if (protocol.id, protocol.version) != (state.protocol_id, state.protocol_version):
+        raise IllegalStep(f"state belongs to {state.protocol_id} v{state.protocol_version}")
+    if state.phase is Phase.COMPLETE or not state.queue:
+        raise IllegalStep("this check-in is closed")
+    if (answer.text is None) == (answer.option is None):
+        raise IllegalStep("an answer is either typed text or a pressed button")
+    if answer.text is not None and not answer.text.strip():
+        raise IllegalStep("an empty message is not an answer")
+    question = protocol.question(state.queue[0].question_id)
+    if state.phase is Phase.CONFIRMING:
+        return _confirm(protocol, state, question, answer, now=now)
+
+    effects: list[Effect] = []
+    said = answer.text if answer.text is not None else _label(question, answer.option)
+    if answer.option is not None:
+        reading = read_option(question, answer.option)
+        if reading is None:
+            raise IllegalStep("that button does not belong to this question")
+        return _apply(protocol, state, question, reading, said, effects, now=now)
+
+    assert answer.text is not None
+    effects += _screen_effects(answer.text, question_id=question.id)
+    result = read_text(question, answer.text)
+    if result.reading is None:
+        return _unclear(protocol, state, question, said, result.problem or "unreadable", effects)
+    if result.needs_confirmation:
+        confirm = replace(state, phase=Phase.CONFIRMING, unconfirmed=result.reading.as_json(), unconfirmed_text=said)
+        effects.append(AskConfirmation(checkin_id=state.checkin_id, question_id=question.id,
+                                       understood_as=_understood(question, result.reading, said)))
+        return Transition(state=confirm, effects=_ordered(effects))
+    return _apply(protocol, state, question, result.reading, said, effects, now=now)
+
+
+def unanswered(protocol: ResolvedProtocol, state: CheckInState) -> Transition:
+    """Close a check-in the patient did not finish. Silence on a red-flag screen is raised to staff."""
+    if state.phase is Phase.COMPLETE:
+        raise IllegalStep("this check-in is closed")
+    checkin = protocol.checkin(state.checkin_id)
+    effects: list[Effect] = []
+    outcome = checkin.unanswered
+    if outcome is not None:
+        if outcome.raises_escalation:
+            effects.append(Escalate(level=outcome.level, rule=outcome.rule, advice_id=None, question_id=None,
+                                    trigger_text="(no reply)"))
+    elif any(protocol.question(p.question_id).red_flag_screen for p in state.queue):
+        effects.append(Escalate(level=Level.AMBER, rule="amber.unanswered.red_flag_screen", advice_id=None,
+                                question_id=state.queue[0].question_id, trigger_text="(no reply)"))
+    effects.append(CompleteCheckIn(checkin_id=state.checkin_id, ending=Ending.UNANSWERED))
+    return Transition(state=replace(state, phase=Phase.COMPLETE, queue=()), effects=tuple(effects))
+
+
+def screen_message(text: str) -> tuple[Effect, ...]:
+    """Free text outside a check-in: advice and escalation for any amber or red finding, nothing if green."""
+    return _ordered(_screen_effects(text, question_id=None))
+
+
+# --------------------------------------------------------------------------------------------- internals
+
+
+def _apply(protocol: ResolvedProtocol, state: CheckInState, question: Question, reading: Reading, said: str,
+           effects: list[Effect], *, now: datetime) -> Transition:
+    result = grade(question, reading, day=state.day, history=state.history, now=now)
+    effects.append(RecordAnswer(checkin_id=state.checkin_id, question_id=question.id, text=said,
+                                value=reading.as_json(), level=result.level, rule=result.rule))
+    given = {e.advice_id for e in effects if isinstance(e, GiveAdvice)}
+    if result.advice is not None and result.advice not in given:
+        effects.append(GiveAdvice(advice_id=result.advice, level=result.level, rule=result.rule))
+    if result.escalate:
+        effects.append(Escalate(level=result.level, rule=result.rule, advice_id=result.advice,
+                                question_id=question.id, trigger_text=said))
+    history = state.history
+    if isinstance(reading.value, int | float) and not isinstance(reading.value, bool):
+        history = (*history, PastReading(question_id=question.id, value=float(reading.value), at=now))
+    parent_level = max(result.level, state.queue[0].parent_level or Level.GREEN)
+    follow_ups = tuple(Pending(question_id=q, parent_level=parent_level) for q in result.then
+                       if applies(protocol, q, Patient(diabetic=state.diabetic)))
+    recorded = Recorded(question_id=question.id, level=result.level, rule=result.rule)
+    state = replace(state, phase=Phase.ASKING, queue=follow_ups + state.queue[1:], tries=0, unconfirmed=None,
+                    unconfirmed_text=None, answered=(*state.answered, recorded), history=history)
+    return _continue(protocol, state, effects)
+
+
+def _unclear(protocol: ResolvedProtocol, state: CheckInState, question: Question, said: str, problem: str,
+             effects: list[Effect]) -> Transition:
+    tries = state.tries + 1
+    if tries < MAX_TRIES:
+        if question.red_flag_screen and problem == "yes_no.unsure":
+            problem = "engine.unsure_red_flag"
+        effects.append(AskQuestion(checkin_id=state.checkin_id, question_id=question.id,
+                                   options=options_for(question), reask_problem=problem))
+        return Transition(state=replace(state, tries=tries), effects=_ordered(effects))
+    parent = state.queue[0].parent_level or Level.GREEN
+    effects.append(RecordAnswer(checkin_id=state.checkin_id, question_id=question.id, text=said, value=None,
+                                level=max(parent, Level.AMBER) if question.red_flag_screen else Level.GREEN,
+                                rule=f"unclear.{question.id}"))
+    if question.red_flag_screen or parent >= Level.AMBER:
+        level = max(parent, Level.AMBER)
+        rule = f"{level.value}.unclear.{question.id}"
+        effects.append(GiveAdvice(advice_id="amber.unclear", level=Level.AMBER, rule=rule))
+        effects.append(Escalate(level=level, rule=rule, advice_id="amber.unclear", question_id=question.id,
+                                trigger_text=said))
+    state = replace(state, queue=state.queue[1:], tries=0)
+    return _continue(protocol, state, effects)
+
+
+def _confirm(protocol: ResolvedProtocol, state: CheckInState, question: Question, answer: Answer, *,
+             now: datetime) -> Transition:
+    yes_no = protocol_free_yes_no()
+    if answer.option is not None:
+        confirmed = read_option(yes_no, answer.option)
+        if confirmed is None:
+            raise IllegalStep("that button does not belong to this question")
+    else:
+        assert answer.text is not None
+        effects = _screen_effects(answer.text, question_id=question.id)
+        confirmed = read_text(yes_no, answer.text).reading
+        if confirmed is None:
+            effects.append(AskConfirmation(checkin_id=state.checkin_id, question_id=question.id,
+                                           understood_as=state.unconfirmed_text or ""))
+            return Transition(state=state, effects=_ordered(effects))
+    assert state.unconfirmed is not None
+    if confirmed.value is True:
+        reading = Reading(value=state.unconfirmed["value"], meter=None,
+                          feels_feverish=bool(state.unconfirmed.get("feels_feverish")))
+        return _apply(protocol, state, question, reading, state.unconfirmed_text or "", [], now=now)
+    retry = replace(state, phase=Phase.ASKING, unconfirmed=None, unconfirmed_text=None)
+    ask = AskQuestion(checkin_id=state.checkin_id, question_id=question.id, options=options_for(question),
+                      reask_problem="engine.not_confirmed")
+    return Transition(state=retry, effects=(ask,))
+
+
+def protocol_free_yes_no() -> Question:
+    return Question(id="engine.confirm", kind=QuestionKind.YES_NO, text="Is that right? Please answer yes or no.")
+
+
+def _continue(protocol: ResolvedProtocol, state: CheckInState, effects: list[Effect]) -> Transition:
+    stop_for_red = any(isinstance(e, Escalate) and e.level is Level.RED for e in effects)
+    if stop_for_red or not state.queue:
+        ending = Ending.STOPPED_FOR_RED_FLAG if stop_for_red else Ending.ANSWERED
+        effects.append(CompleteCheckIn(checkin_id=state.checkin_id, ending=ending))
+        return Transition(state=replace(state, phase=Phase.COMPLETE, queue=()), effects=_ordered(effects))
+    question = protocol.question(state.queue[0].question_id)
+    effects.append(AskQuestion(checkin_id=state.checkin_id, question_id=question.id, options=options_for(question)))
+    return Transition(state=state, effects=_ordered(effects))
+
+
+def _screen_effects(text: str, *, question_id: str | None) -> list[Effect]:
+    found = screen(text)
+    effects: list[Effect] = []
+    given: set[str] = set()
+    for finding in sorted(found.findings, key=lambda f: f.level.rank, reverse=True):
+        if finding.level is Level.GREEN:
+            continue
+        if finding.advice not in given:
+            given.add(finding.advice)
+            effects.append(GiveAdvice(advice_id=finding.advice, level=finding.level, rule=finding.rule))
+        effects.append(Escalate(level=finding.level, rule=finding.rule, advice_id=finding.advice,
+                                question_id=question_id, trigger_text=text))
+    return effects
+
+
+def _ordered(effects: list[Effect]) -> tuple[Effect, ...]:
+    """Urgent advice first (most urgent first), then everything else in the order decided."""
+    advice = sorted((e for e in effects if isinstance(e, GiveAdvice)), key=lambda e: e.level.rank, reverse=True)
+    rest = [e for e in effects if not isinstance(e, GiveAdvice)]
+    urgent = [a for a in advice if a.level is not Level.GREEN]
+    calm = [a for a in advice if a.level is Level.GREEN]
+    asks = [e for e in rest if isinstance(e, AskQuestion | AskConfirmation)]
+    others = [e for e in rest if not isinstance(e, AskQuestion | AskConfirmation)]
+    return (*urgent, *others, *calm, *asks)
+
+
+def _label(question: Question, option: str | None) -> str:
+    return dict(options_for(question)).get(option or "", option or "")
+
+
+def _understood(question: Question, reading: Reading, said: str) -> str:
+    if question.kind is QuestionKind.GLUCOSE and isinstance(reading.value, float):
+        return f"{said.strip()} mg/dL, which is {reading.value:.1f} mmol/L"
+    return str(reading.value)
+
+
+def _require_aware(now: datetime) -> None:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise IllegalStep("now must be timezone-aware")
