@@ -9,6 +9,7 @@ patient's follow-up never changes under them when the files are edited later.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from functools import cache
 from importlib.resources import files
 from pathlib import PurePath
@@ -31,6 +32,8 @@ from flows.protocol import (
 from flows.yamlsource import DataError, Problem, load_model, parse_yaml, problem_at
 
 DATA = files("flows") / "data"
+
+Reporter = Callable[[tuple[int | str, ...], str], None]  # records one problem at a path in the file
 
 
 class ResolvedProtocol(BaseModel):
@@ -163,7 +166,7 @@ def _collect(question_id: str, known: dict[str, Question], into: dict[str, Quest
             _collect(follow_up, known, into)
 
 
-def _check_outcome(outcome: Outcome, known: dict[str, Question], advice: AdviceCatalogue, problem: _Reporter,
+def _check_outcome(outcome: Outcome, known: dict[str, Question], advice: AdviceCatalogue, problem: Reporter,
                    path: tuple[int | str, ...]) -> None:
     prefix = outcome.rule.split(".", 1)[0]
     if prefix in {level.value for level in Level} and prefix != outcome.level.value:
@@ -177,10 +180,6 @@ def _check_outcome(outcome: Outcome, known: dict[str, Question], advice: AdviceC
     for index, follow_up in enumerate(outcome.then):
         if follow_up not in known:
             problem((*path, "then", index), f"unknown follow-up question {follow_up!r}")
-
-
-class _Reporter:  # the shape of the local ``problem`` callables, for type checking
-    def __call__(self, path: tuple[int | str, ...], message: str) -> None: ...
 
 
 def _check_questions(questions: list[Question], known: dict[str, Question], advice: AdviceCatalogue, *,

@@ -1,0 +1,112 @@
+"""Patients' answers, and the short tokens inline buttons carry instead of the answer itself.
+
+Telegram limits callback_data to 64 bytes, so a button holds only a 16-character random token; the
+check-in, question and value it stands for stay here. A token is used at most once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from flows.levels import Level
+from storage._sql import locked
+from storage.models import Answer, CallbackToken
+
+MAX_VALUE = 64
+
+
+def record_answer(
+    *,
+    session: Session,
+    episode_id: int,
+    question_id: str,
+    text: str,
+    level: Level,
+    now: datetime,
+    checkin_id: int | None = None,
+    value_json: str | None = None,
+    rule: str | None = None,
+) -> Answer:
+    """Keep what the patient said and how it was graded. `checkin_id` is None for a message sent
+    outside any check-in."""
+    answer = Answer(
+        checkin_id=checkin_id,
+        episode_id=episode_id,
+        question_id=question_id,
+        text=text,
+        value_json=value_json,
+        level=level,
+        rule=rule,
+        answered_at=now,
+    )
+    session.add(answer)
+    session.flush()
+    return answer
+
+
+def answers_for_episode(*, session: Session, episode_id: int) -> list[Answer]:
+    """Oldest first."""
+    query = select(Answer).where(Answer.episode_id == episode_id)
+    return list(session.exec(query.order_by(col(Answer.answered_at), col(Answer.id))).all())
+
+
+def answers_for_checkin(*, session: Session, checkin_id: int) -> list[Answer]:
+    """Oldest first."""
+    query = select(Answer).where(Answer.checkin_id == checkin_id)
+    return list(session.exec(query.order_by(col(Answer.answered_at), col(Answer.id))).all())
+
+
+def create_callback_token(
+    *, session: Session, checkin_id: int, question_id: str, value: str, now: datetime
+) -> CallbackToken:
+    if len(value) > MAX_VALUE:
+        raise ValueError(f"a button value must be at most {MAX_VALUE} characters")
+    callback = CallbackToken(
+        token=secrets.token_urlsafe(12),  # 16 url-safe characters, 96 random bits
+        checkin_id=checkin_id,
+        question_id=question_id,
+        value=value,
+        created_at=now,
+    )
+    session.add(callback)
+    session.flush()
+    return callback
+
+
+def resolve_callback_token(*, session: Session, token: str) -> CallbackToken | None:
+    """What a pressed button stands for (check `used_at`: a used token must not count twice)."""
+    if not token or len(token) > 16:
+        return None
+    return session.exec(select(CallbackToken).where(CallbackToken.token == token)).first()
+
+
+def mark_callback_token_used(*, session: Session, token_id: int, now: datetime) -> bool:
+    """True for the first use only, even if the button is pressed twice at once."""
+    callback = locked(session, CallbackToken, token_id)
+    if callback.used_at is not None:
+        return False
+    callback.used_at = now
+    session.flush()
+    return True
+
+
+def retire_callback_tokens(*, session: Session, checkin_id: int, question_id: str, now: datetime) -> int:
+    """Mark every unused button of a question used (once answered, its other buttons are stale)."""
+    query = (
+        select(CallbackToken)
+        .where(
+            CallbackToken.checkin_id == checkin_id,
+            CallbackToken.question_id == question_id,
+            col(CallbackToken.used_at).is_(None),
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    unused = list(session.exec(query).all())
+    for callback in unused:
+        callback.used_at = now
+    session.flush()
+    return len(unused)

@@ -1,0 +1,252 @@
+"""Scheduled check-ins: planning them, claiming the due ones under a lease, and recording progress.
+
+How a claim works: one transaction selects due rows and marks them SENDING with a lease (owner and
+expiry), then commits at once; the caller sends outside the transaction and records the result. A worker
+that dies leaves its rows SENDING; they are claimed again once the lease expires, so a question may be
+sent twice but is never lost (a repeated question beats a missed red flag). PostgreSQL: several workers
+claim disjoint rows with FOR UPDATE SKIP LOCKED. SQLite: BEGIN IMMEDIATE (storage/db.py) serializes
+claimers, which is atomic with a single writer.
+
+The engine's state is opaque text here; this module never interprets it or reads the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, and_, col, or_, select
+
+from storage._sql import locked
+from storage.audit import record_audit
+from storage.models import CheckIn, CheckInStatus, Episode, EpisodeStatus, Patient, PatientStatus
+
+OPEN_STATUSES = (CheckInStatus.SCHEDULED, CheckInStatus.SENDING, CheckInStatus.AWAITING_REPLY)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckInContext:
+    """A check-in with the episode (protocol pin) and patient (chat) needed to act on it."""
+
+    checkin: CheckIn
+    episode: Episode
+    patient: Patient
+
+
+def schedule_checkin(*, session: Session, episode_id: int, key: str, due_at: datetime) -> CheckIn:
+    """Plan a check-in. Idempotent: if the episode already has one with this key, that one is returned
+    unchanged (so a retried handler cannot plan it twice)."""
+    existing = session.exec(
+        select(CheckIn).where(CheckIn.episode_id == episode_id, CheckIn.key == key)
+    ).first()
+    if existing is not None:
+        return existing
+    checkin = CheckIn(episode_id=episode_id, key=key, due_at=due_at)
+    session.add(checkin)
+    session.flush()
+    return checkin
+
+
+def get_checkin(*, session: Session, checkin_id: int) -> CheckIn | None:
+    return session.get(CheckIn, checkin_id)
+
+
+def checkin_context(*, session: Session, checkin_id: int) -> CheckInContext | None:
+    row = session.exec(
+        select(CheckIn, Episode, Patient)
+        .join(Episode, col(Episode.id) == CheckIn.episode_id)
+        .join(Patient, col(Patient.id) == Episode.patient_id)
+        .where(CheckIn.id == checkin_id)
+    ).first()
+    if row is None:
+        return None
+    checkin, episode, patient = row
+    return CheckInContext(checkin=checkin, episode=episode, patient=patient)
+
+
+def checkins_for_episode(*, session: Session, episode_id: int) -> list[CheckIn]:
+    """In the order they fall due."""
+    query = select(CheckIn).where(CheckIn.episode_id == episode_id)
+    return list(session.exec(query.order_by(col(CheckIn.due_at), col(CheckIn.id))).all())
+
+
+def claim_due_checkins(
+    *, session: Session, now: datetime, owner: str, lease: timedelta, limit: int
+) -> list[CheckIn]:
+    """Take up to `limit` check-ins that are due (or whose previous claimer's lease has expired) and
+    belong to an active episode of an active patient with a Telegram chat. Commit soon after."""
+    sendable_episodes = (
+        select(Episode.id)
+        .join(Patient, col(Patient.id) == Episode.patient_id)
+        .where(
+            Episode.status == EpisodeStatus.ACTIVE,
+            Patient.status == PatientStatus.ACTIVE,
+            col(Patient.telegram_chat_id).is_not(None),
+        )
+    )
+    query = (
+        select(CheckIn)
+        .where(
+            _due_or_abandoned(now),
+            col(CheckIn.episode_id).in_(sendable_episodes),
+        )
+        .order_by(col(CheckIn.due_at), col(CheckIn.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    claimed = list(session.exec(query).all())
+    for checkin in claimed:
+        checkin.status = CheckInStatus.SENDING
+        checkin.lease_owner = owner
+        checkin.lease_until = now + lease
+        checkin.attempts += 1
+    session.flush()
+    return claimed
+
+
+def overdue_checkins(
+    *, session: Session, due_before: datetime, now: datetime, limit: int = 100
+) -> list[CheckIn]:
+    """Check-ins still not sent although due before `due_before`, whoever the patient: for marking them
+    missed (patient never opened their link, paused, unreachable) so staff can see the gap."""
+    query = (
+        select(CheckIn)
+        .where(_due_or_abandoned(now), CheckIn.due_at < due_before)
+        .order_by(col(CheckIn.due_at), col(CheckIn.id))
+        .limit(limit)
+    )
+    return list(session.exec(query).all())
+
+
+def mark_checkin_awaiting_reply(
+    *, session: Session, checkin_id: int, owner: str, state_json: str, now: datetime
+) -> bool:
+    """The first question is queued: the conversation is open. False (and nothing changed) if this
+    worker no longer holds the lease, because another worker has taken the check-in over."""
+    checkin = locked(session, CheckIn, checkin_id)
+    if checkin.status != CheckInStatus.SENDING or checkin.lease_owner != owner:
+        return False
+    checkin.status = CheckInStatus.AWAITING_REPLY
+    checkin.state_json = state_json
+    checkin.sent_at = now
+    checkin.lease_owner = None
+    checkin.lease_until = None
+    session.flush()
+    return True
+
+
+def save_checkin_state(*, session: Session, checkin_id: int, state_json: str) -> CheckIn:
+    """Store the engine's state after an answer. Allowed in any status: a late answer must still be
+    recorded and triaged."""
+    checkin = locked(session, CheckIn, checkin_id)
+    checkin.state_json = state_json
+    session.flush()
+    return checkin
+
+
+def complete_checkin(*, session: Session, checkin_id: int, state_json: str, now: datetime) -> CheckIn:
+    """The patient answered everything (also after the check-in was marked unanswered)."""
+    checkin = locked(session, CheckIn, checkin_id)
+    checkin.status = CheckInStatus.COMPLETED
+    checkin.state_json = state_json
+    checkin.completed_at = now
+    checkin.lease_owner = None
+    checkin.lease_until = None
+    session.flush()
+    return checkin
+
+
+def mark_reminder_sent(*, session: Session, checkin_id: int, now: datetime) -> CheckIn:
+    checkin = locked(session, CheckIn, checkin_id)
+    checkin.reminder_sent_at = now
+    session.flush()
+    return checkin
+
+
+def checkins_awaiting_reply(
+    *, session: Session, sent_before: datetime | None = None, limit: int = 100
+) -> list[CheckIn]:
+    """Open conversations, oldest first; with `sent_before`, only those sent before then (for
+    reminders and for giving up)."""
+    query = select(CheckIn).where(CheckIn.status == CheckInStatus.AWAITING_REPLY)
+    if sent_before is not None:
+        query = query.where(col(CheckIn.sent_at) < sent_before)
+    return list(session.exec(query.order_by(col(CheckIn.sent_at), col(CheckIn.id)).limit(limit)).all())
+
+
+def awaiting_checkin_for_patient(*, session: Session, patient_id: int) -> CheckIn | None:
+    """The patient's open conversation a message should go to: the most recently sent one."""
+    query = (
+        select(CheckIn)
+        .join(Episode, col(Episode.id) == CheckIn.episode_id)
+        .where(Episode.patient_id == patient_id, CheckIn.status == CheckInStatus.AWAITING_REPLY)
+        .order_by(col(CheckIn.sent_at).desc(), col(CheckIn.id).desc())
+    )
+    return session.exec(query).first()
+
+
+def mark_missed(*, session: Session, checkin_id: int, reason: str, now: datetime) -> bool:
+    """A check-in that was never sent (scheduled, or abandoned while sending) will not be. `reason` is
+    a short code for the audit trail, e.g. "patient_not_connected". False if it had moved on."""
+    checkin = locked(session, CheckIn, checkin_id)
+    if checkin.status not in (CheckInStatus.SCHEDULED, CheckInStatus.SENDING):
+        return False
+    checkin.status = CheckInStatus.MISSED
+    checkin.lease_owner = None
+    checkin.lease_until = None
+    session.flush()
+    record_audit(
+        session=session,
+        actor="system",
+        action="checkin.missed",
+        subject_type="checkin",
+        subject_id=checkin_id,
+        detail={"reason": reason, "key": checkin.key},
+        now=now,
+    )
+    return True
+
+
+def mark_unanswered(*, session: Session, checkin_id: int, now: datetime) -> bool:
+    """The patient did not finish answering in time. False if it was not awaiting a reply."""
+    checkin = locked(session, CheckIn, checkin_id)
+    if checkin.status != CheckInStatus.AWAITING_REPLY:
+        return False
+    checkin.status = CheckInStatus.UNANSWERED
+    session.flush()
+    record_audit(
+        session=session,
+        actor="system",
+        action="checkin.unanswered",
+        subject_type="checkin",
+        subject_id=checkin_id,
+        detail={"key": checkin.key},
+        now=now,
+    )
+    return True
+
+
+def cancel_open_checkins(*, session: Session, episode_id: int, now: datetime) -> int:
+    """Cancel the episode's check-ins that are not finished; returns how many."""
+    query = (
+        select(CheckIn)
+        .where(CheckIn.episode_id == episode_id, col(CheckIn.status).in_(OPEN_STATUSES))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    open_checkins = list(session.exec(query).all())
+    for checkin in open_checkins:
+        checkin.status = CheckInStatus.CANCELLED
+        checkin.lease_owner = None
+        checkin.lease_until = None
+    session.flush()
+    return len(open_checkins)
+
+
+def _due_or_abandoned(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        and_(CheckIn.status == CheckInStatus.SCHEDULED, CheckIn.due_at <= now),
+        and_(CheckIn.status == CheckInStatus.SENDING, col(CheckIn.lease_until) <= now),
+    )

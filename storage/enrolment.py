@@ -1,0 +1,291 @@
+"""Enrolling patients, issuing single-use Telegram invite links and redeeming them.
+
+The invite token is returned once, to be put in the deep link `https://t.me/<bot>?start=<token>`; only
+its SHA-256 is stored, and redeeming looks the digest up (no comparison of secrets in Python, so nothing
+to time). A token is redeemed at most once, even by two chats at the same moment: the invite row is
+locked (FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite) before it is checked and marked used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlmodel import Session, col, select
+
+from storage._sql import locked
+from storage.audit import patient_actor, record_audit
+from storage.checkins import schedule_checkin
+from storage.models import CheckIn, Episode, EpisodeStatus, Invite, Patient, PatientStatus
+from storage.patients import patient_for_chat, unused_reference
+
+MAX_DISPLAY_NAME = 64
+
+
+@dataclass(frozen=True, kw_only=True)
+class Enrolment:
+    patient: Patient
+    episode: Episode
+    checkins: tuple[CheckIn, ...]
+    invite_token: str  # plain token, shown once; never stored
+    invite_expires_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssuedInvite:
+    invite: Invite
+    token: str  # plain token, shown once; never stored
+    expires_at: datetime
+
+
+class RedeemOutcome(StrEnum):
+    OK = "ok"
+    UNKNOWN = "unknown"  # no such token (mistyped, or made up)
+    USED = "used"  # already redeemed; patient/episode are given if it was redeemed from this chat
+    EXPIRED = "expired"  # past expires_at, or replaced by a newer invite
+    EPISODE_ENDED = "episode_ended"  # the episode was stopped or completed before the link was opened
+    CHAT_ALREADY_ENROLLED = "chat_already_enrolled"  # this chat belongs to another patient record
+
+
+@dataclass(frozen=True, kw_only=True)
+class RedeemResult:
+    outcome: RedeemOutcome
+    patient: Patient | None = None
+    episode: Episode | None = None
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def enrol_patient(
+    *,
+    session: Session,
+    clinic_id: int,
+    display_name: str,
+    procedure_id: str,
+    protocol_version: int,
+    protocol_digest: str,
+    performed_at: datetime,
+    diabetic: bool,
+    planned_checkins: Sequence[tuple[str, datetime]],
+    invite_ttl: timedelta,
+    now: datetime,
+    actor: str = "system",
+) -> Enrolment:
+    """A new patient with their first episode, its planned check-ins (key, due_at) and an invite."""
+    name = display_name.strip()
+    if not name or len(name) > MAX_DISPLAY_NAME:
+        raise ValueError(f"display_name must be 1-{MAX_DISPLAY_NAME} characters (a first name or initials)")
+    patient = Patient(
+        clinic_id=clinic_id,
+        reference=unused_reference(session=session),
+        display_name=name,
+        diabetic=diabetic,
+        status=PatientStatus.INVITED,
+        created_at=now,
+    )
+    session.add(patient)
+    session.flush()
+    record_audit(
+        session=session,
+        actor=actor,
+        action="patient.enrolled",
+        subject_type="patient",
+        subject_id=patient.id,
+        detail={"reference": patient.reference, "clinic_id": clinic_id},
+        now=now,
+    )
+    return _start_episode(
+        session,
+        patient,
+        procedure_id=procedure_id,
+        protocol_version=protocol_version,
+        protocol_digest=protocol_digest,
+        performed_at=performed_at,
+        planned_checkins=planned_checkins,
+        invite_ttl=invite_ttl,
+        actor=actor,
+        now=now,
+    )
+
+
+def start_episode(
+    *,
+    session: Session,
+    patient_id: int,
+    procedure_id: str,
+    protocol_version: int,
+    protocol_digest: str,
+    performed_at: datetime,
+    planned_checkins: Sequence[tuple[str, datetime]],
+    invite_ttl: timedelta,
+    now: datetime,
+    actor: str = "system",
+) -> Enrolment:
+    """A further procedure for a known patient. A patient without a chat, or who had completed, is
+    invited again; an opted-out patient stays opted out until they open the new link themselves."""
+    patient = locked(session, Patient, patient_id)
+    if patient.telegram_chat_id is None:
+        patient.status = PatientStatus.INVITED
+    elif patient.status == PatientStatus.COMPLETED:
+        patient.status = PatientStatus.ACTIVE
+    return _start_episode(
+        session,
+        patient,
+        procedure_id=procedure_id,
+        protocol_version=protocol_version,
+        protocol_digest=protocol_digest,
+        performed_at=performed_at,
+        planned_checkins=planned_checkins,
+        invite_ttl=invite_ttl,
+        actor=actor,
+        now=now,
+    )
+
+
+def issue_invite(
+    *, session: Session, episode_id: int, ttl: timedelta, now: datetime, actor: str = "system"
+) -> IssuedInvite:
+    """A fresh link for the episode (e.g. the first was lost). Earlier unused links stop working."""
+    episode = locked(session, Episode, episode_id)
+    earlier = select(Invite).where(Invite.episode_id == episode_id, col(Invite.used_at).is_(None))
+    for old in session.exec(earlier.where(Invite.expires_at > now)).all():
+        old.expires_at = now
+    token = secrets.token_urlsafe(24)  # 32 characters of A-Z a-z 0-9 _ -: valid in a deep link
+    invite = Invite(
+        patient_id=episode.patient_id,
+        episode_id=episode_id,
+        token_digest=token_digest(token),
+        created_at=now,
+        expires_at=now + ttl,
+    )
+    session.add(invite)
+    session.flush()
+    record_audit(
+        session=session,
+        actor=actor,
+        action="invite.issued",
+        subject_type="patient",
+        subject_id=episode.patient_id,
+        detail={"invite_id": invite.id, "episode_id": episode_id, "expires_at": invite.expires_at},
+        now=now,
+    )
+    return IssuedInvite(invite=invite, token=token, expires_at=invite.expires_at)
+
+
+def redeem_invite(
+    *, session: Session, token: str, chat_id: int, user_id: int | None, now: datetime
+) -> RedeemResult:
+    """Link the chat that opened the invite link to the patient, who becomes active (opening their own
+    link is their agreement to be contacted on Telegram, recorded as consent_at)."""
+    if not token or len(token) > 64:
+        return RedeemResult(outcome=RedeemOutcome.UNKNOWN)
+    query = (
+        select(Invite)
+        .where(Invite.token_digest == token_digest(token))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    invite = session.exec(query).first()
+    if invite is None:
+        return RedeemResult(outcome=RedeemOutcome.UNKNOWN)
+    patient = locked(session, Patient, invite.patient_id)
+    episode = locked(session, Episode, invite.episode_id)
+    if invite.used_at is not None:
+        if invite.used_by_chat_id == chat_id:
+            return RedeemResult(outcome=RedeemOutcome.USED, patient=patient, episode=episode)
+        return RedeemResult(outcome=RedeemOutcome.USED)
+    if invite.expires_at <= now:
+        return RedeemResult(outcome=RedeemOutcome.EXPIRED)
+    if episode.status != EpisodeStatus.ACTIVE:
+        return RedeemResult(outcome=RedeemOutcome.EPISODE_ENDED)
+    owner = patient_for_chat(session=session, chat_id=chat_id)
+    if owner is not None and owner.id != patient.id:
+        return RedeemResult(outcome=RedeemOutcome.CHAT_ALREADY_ENROLLED)
+
+    previous_chat = patient.telegram_chat_id
+    invite.used_at = now
+    invite.used_by_chat_id = chat_id
+    patient.telegram_chat_id = chat_id
+    patient.telegram_user_id = user_id
+    if patient.status != PatientStatus.PAUSED:  # a pause is staff's decision; opening a link keeps it
+        patient.status = PatientStatus.ACTIVE
+    patient.consent_at = now
+    session.flush()
+    record_audit(
+        session=session,
+        actor=patient_actor(patient.reference),
+        action="invite.redeemed",
+        subject_type="patient",
+        subject_id=patient.id,
+        detail={
+            "invite_id": invite.id,
+            "episode_id": episode.id,
+            "changed_chat": previous_chat is not None and previous_chat != chat_id,
+        },
+        now=now,
+    )
+    return RedeemResult(outcome=RedeemOutcome.OK, patient=patient, episode=episode)
+
+
+def _start_episode(
+    session: Session,
+    patient: Patient,
+    *,
+    procedure_id: str,
+    protocol_version: int,
+    protocol_digest: str,
+    performed_at: datetime,
+    planned_checkins: Sequence[tuple[str, datetime]],
+    invite_ttl: timedelta,
+    actor: str,
+    now: datetime,
+) -> Enrolment:
+    assert patient.id is not None
+    keys = [key for key, _ in planned_checkins]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"planned check-in keys must be unique, got {keys}")
+    episode = Episode(
+        patient_id=patient.id,
+        procedure_id=procedure_id,
+        protocol_version=protocol_version,
+        protocol_digest=protocol_digest,
+        performed_at=performed_at,
+        status=EpisodeStatus.ACTIVE,
+        created_at=now,
+    )
+    session.add(episode)
+    session.flush()
+    assert episode.id is not None
+    checkins = tuple(
+        schedule_checkin(session=session, episode_id=episode.id, key=key, due_at=due_at)
+        for key, due_at in planned_checkins
+    )
+    record_audit(
+        session=session,
+        actor=actor,
+        action="episode.started",
+        subject_type="episode",
+        subject_id=episode.id,
+        detail={
+            "patient_id": patient.id,
+            "procedure_id": procedure_id,
+            "protocol_version": protocol_version,
+            "protocol_digest": protocol_digest,
+            "checkins": len(checkins),
+        },
+        now=now,
+    )
+    issued = issue_invite(session=session, episode_id=episode.id, ttl=invite_ttl, now=now, actor=actor)
+    return Enrolment(
+        patient=patient,
+        episode=episode,
+        checkins=checkins,
+        invite_token=issued.token,
+        invite_expires_at=issued.expires_at,
+    )

@@ -1,0 +1,50 @@
+"""Tables for Telegram traffic: the outbox of messages to send and the log of updates received."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Index, Text
+from sqlmodel import Field, SQLModel
+
+from storage.models.base import enum_type
+from storage.models.enums import InboundStatus, MessagePurpose, OutboundStatus
+
+
+class OutboundMessage(SQLModel, table=True):
+    __tablename__ = "outbound_message"
+    __table_args__ = (Index("ix_outbound_message_status_not_before", "status", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True)
+    chat_id: int = Field(sa_type=BigInteger, index=True)
+    purpose: MessagePurpose = Field(sa_type=enum_type(MessagePurpose))
+    text: str = Field(sa_type=Text)
+    reply_markup_json: str | None = Field(default=None, sa_type=Text)
+    status: OutboundStatus = Field(default=OutboundStatus.PENDING, sa_type=enum_type(OutboundStatus))
+    attempts: int = 0
+    not_before: datetime
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = None
+    telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime
+    sent_at: datetime | None = None
+    # Set by handlers that may be retried, so the same message is never queued twice.
+    dedupe_key: str | None = Field(default=None, max_length=200, unique=True)
+
+
+class InboundUpdate(SQLModel, table=True):
+    __tablename__ = "inbound_update"
+
+    id: int | None = Field(default=None, primary_key=True)
+    update_id: int = Field(sa_type=BigInteger, unique=True)  # Telegram's
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    kind: str = Field(max_length=32)  # "message", "callback_query", "my_chat_member", ...
+    payload_json: str = Field(sa_type=Text)
+    received_at: datetime
+    status: InboundStatus = Field(
+        default=InboundStatus.RECEIVED, sa_type=enum_type(InboundStatus), index=True
+    )
+    processed_at: datetime | None = None
+    error: str | None = Field(default=None, sa_type=Text)

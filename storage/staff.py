@@ -1,0 +1,221 @@
+"""Staff accounts and console sessions: creation, lookups, login bookkeeping and session expiry.
+
+Password hashing lives at the edge (argon2 in console/); this module stores the encoded hash only.
+A session id is random and is the only thing the browser keeps; a session ends when revoked, when it
+expires, after `idle_timeout` without a request, or when its staff account is deactivated.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from storage._sql import locked
+from storage.audit import record_audit, staff_actor
+from storage.errors import Conflict
+from storage.models import StaffRole, StaffSession, StaffUser
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+# Touch last_seen_at at most this often: every console request would otherwise be a write.
+LAST_SEEN_GRANULARITY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LiveSession:
+    staff_session: StaffSession
+    staff_user: StaffUser
+
+
+def normalize_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def create_staff_user(
+    *,
+    session: Session,
+    username: str,
+    password_hash: str,
+    role: StaffRole,
+    display_name: str,
+    now: datetime,
+    actor: str = "cli",
+) -> StaffUser:
+    name = normalize_username(username)
+    if not name:
+        raise ValueError("username must not be empty")
+    if staff_user_by_username(session=session, username=name) is not None:
+        raise Conflict(f"username {name!r} is taken")
+    user = StaffUser(
+        username=name,
+        password_hash=password_hash,
+        role=role,
+        display_name=display_name.strip(),
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    _audit(session, actor, "created", user, now, {"role": role})
+    return user
+
+
+def get_staff_user(*, session: Session, staff_id: int) -> StaffUser | None:
+    return session.get(StaffUser, staff_id)
+
+
+def staff_user_by_username(*, session: Session, username: str) -> StaffUser | None:
+    query = select(StaffUser).where(StaffUser.username == normalize_username(username))
+    return session.exec(query).first()
+
+
+def list_staff_users(*, session: Session, active_only: bool = False) -> list[StaffUser]:
+    query = select(StaffUser)
+    if active_only:
+        query = query.where(col(StaffUser.active).is_(True))
+    return list(session.exec(query.order_by(col(StaffUser.username))).all())
+
+
+def is_locked_out(user: StaffUser, *, now: datetime) -> bool:
+    return user.locked_until is not None and user.locked_until > now
+
+
+def record_login_success(*, session: Session, staff_id: int, now: datetime) -> StaffUser:
+    user = locked(session, StaffUser, staff_id)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    session.flush()
+    _audit(session, staff_actor(staff_id), "login", user, now, None)
+    return user
+
+
+def record_login_failure(
+    *,
+    session: Session,
+    staff_id: int,
+    now: datetime,
+    max_failures: int = MAX_FAILED_LOGINS,
+    lockout: timedelta = LOCKOUT,
+) -> StaffUser:
+    """Count a wrong password; after `max_failures` in a row the account is locked for `lockout`."""
+    user = locked(session, StaffUser, staff_id)
+    user.failed_logins += 1
+    locks = user.failed_logins >= max_failures
+    if locks:
+        user.locked_until = now + lockout
+        user.failed_logins = 0  # a fresh allowance once the lockout ends
+    session.flush()
+    _audit(session, "system", "locked_out" if locks else "login_failed", user, now, None)
+    return user
+
+
+def set_staff_password(
+    *, session: Session, staff_id: int, password_hash: str, actor: str, now: datetime
+) -> StaffUser:
+    """Replace the password hash and end every session of the account."""
+    user = locked(session, StaffUser, staff_id)
+    user.password_hash = password_hash
+    user.failed_logins = 0
+    user.locked_until = None
+    session.flush()
+    revoke_staff_sessions(session=session, staff_id=staff_id, now=now)
+    _audit(session, actor, "password_changed", user, now, None)
+    return user
+
+
+def set_staff_active(
+    *, session: Session, staff_id: int, active: bool, actor: str, now: datetime
+) -> StaffUser:
+    """Deactivate (ending every session) or reactivate an account. Accounts are never deleted."""
+    user = locked(session, StaffUser, staff_id)
+    if user.active == active:
+        return user
+    user.active = active
+    session.flush()
+    if not active:
+        revoke_staff_sessions(session=session, staff_id=staff_id, now=now)
+    _audit(session, actor, "activated" if active else "deactivated", user, now, None)
+    return user
+
+
+def create_staff_session(*, session: Session, staff_id: int, ttl: timedelta, now: datetime) -> StaffSession:
+    staff_session = StaffSession(
+        id=secrets.token_urlsafe(32),
+        staff_id=staff_id,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + ttl,
+        csrf_token=secrets.token_urlsafe(32),
+    )
+    session.add(staff_session)
+    session.flush()
+    return staff_session
+
+
+def live_staff_session(
+    *, session: Session, session_id: str, now: datetime, idle_timeout: timedelta
+) -> LiveSession | None:
+    """The session and its account if the session may still be used (and mark it seen), else None."""
+    if not session_id or len(session_id) > 64:
+        return None
+    row = session.exec(
+        select(StaffSession, StaffUser)
+        .join(StaffUser, col(StaffUser.id) == StaffSession.staff_id)
+        .where(StaffSession.id == session_id)
+    ).first()
+    if row is None:
+        return None
+    staff_session, user = row
+    if (
+        staff_session.revoked_at is not None
+        or staff_session.expires_at <= now
+        or staff_session.last_seen_at + idle_timeout <= now
+        or not user.active
+    ):
+        return None
+    if now - staff_session.last_seen_at >= LAST_SEEN_GRANULARITY:
+        staff_session.last_seen_at = now
+        session.flush()
+    return LiveSession(staff_session=staff_session, staff_user=user)
+
+
+def revoke_staff_session(*, session: Session, session_id: str, now: datetime) -> bool:
+    """Log out. False if there was no such live session."""
+    staff_session = session.get(StaffSession, session_id, with_for_update=True, populate_existing=True)
+    if staff_session is None or staff_session.revoked_at is not None:
+        return False
+    staff_session.revoked_at = now
+    session.flush()
+    return True
+
+
+def revoke_staff_sessions(*, session: Session, staff_id: int, now: datetime) -> int:
+    """End every live session of one account; returns how many."""
+    query = (
+        select(StaffSession)
+        .where(StaffSession.staff_id == staff_id, col(StaffSession.revoked_at).is_(None))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    live = list(session.exec(query).all())
+    for staff_session in live:
+        staff_session.revoked_at = now
+    session.flush()
+    return len(live)
+
+
+def _audit(
+    session: Session, actor: str, verb: str, user: StaffUser, now: datetime, detail: dict[str, object] | None
+) -> None:
+    record_audit(
+        session=session,
+        actor=actor,
+        action=f"staff.{verb}",
+        subject_type="staff_user",
+        subject_id=user.id,
+        detail=detail,
+        now=now,
+    )

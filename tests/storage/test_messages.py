@@ -1,0 +1,140 @@
+"""The outbox: queued once, claimed under a lease, sent in order per chat, retried or given up."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlmodel import Session
+
+from storage.messages import (
+    TELEGRAM_MAX_TEXT,
+    claim_outbound,
+    enqueue_message,
+    get_outbound,
+    mark_dead,
+    mark_retry,
+    mark_sent,
+    outbox_backlog,
+)
+from storage.models import MessagePurpose, OutboundMessage, OutboundStatus
+from tests.storage.factories import NOW
+
+LEASE = timedelta(seconds=30)
+SECOND = timedelta(seconds=1)
+CHAT, OTHER_CHAT = -1001234567890, 8_123_456_789
+
+
+def _queue(
+    session: Session,
+    text: str = "How is your pain today?",
+    chat_id: int = CHAT,
+    *,
+    dedupe_key: str | None = None,
+    not_before: datetime | None = None,
+) -> OutboundMessage:
+    return enqueue_message(
+        session=session,
+        chat_id=chat_id,
+        text=text,
+        purpose=MessagePurpose.CHECKIN_QUESTION,
+        now=NOW,
+        dedupe_key=dedupe_key,
+        not_before=not_before,
+    )
+
+
+def _claim(
+    session: Session, *, at: timedelta = timedelta(0), owner: str = "a", limit: int = 10
+) -> list[OutboundMessage]:
+    return claim_outbound(session=session, now=NOW + at, owner=owner, lease=LEASE, limit=limit)
+
+
+def test_a_retried_handler_queues_a_message_once(session: Session) -> None:
+    first = _queue(session, dedupe_key="checkin:1:question:pain")
+    again = _queue(session, text="different text", dedupe_key="checkin:1:question:pain")
+    without_key = [_queue(session), _queue(session)]
+
+    assert again.id == first.id and again.text == "How is your pain today?"
+    assert len({m.id for m in [first, *without_key]}) == 3
+    assert first.status == OutboundStatus.PENDING and first.not_before == NOW
+
+
+def test_text_longer_than_telegram_allows_is_refused_when_queued(session: Session) -> None:
+    with pytest.raises(ValueError, match="4096"):
+        _queue(session, text="x" * (TELEGRAM_MAX_TEXT + 1))
+
+
+def test_a_claimed_message_is_leased_and_taken_over_after_the_lease(session: Session) -> None:
+    message = _queue(session)
+
+    assert _claim(session, owner="a") == [message]
+    assert (message.status, message.lease_owner, message.attempts) == (OutboundStatus.SENDING, "a", 1)
+    assert _claim(session, at=LEASE - SECOND, owner="b") == []
+    assert _claim(session, at=LEASE, owner="b") == [message]
+    assert (message.lease_owner, message.attempts) == ("b", 2)
+
+
+def test_messages_to_one_chat_go_one_at_a_time_in_order(session: Session) -> None:
+    question = _queue(session, "question")
+    advice = _queue(session, "advice")
+    elsewhere = _queue(session, "other chat", chat_id=OTHER_CHAT)
+
+    assert _claim(session) == [question, elsewhere]
+    assert _claim(session) == []  # advice waits for the question
+    mark_sent(session=session, message_id=question.id or 0, telegram_message_id=11, now=NOW)
+    assert _claim(session) == [advice]
+
+
+def test_a_message_waiting_for_a_retry_holds_back_later_ones(session: Session) -> None:
+    question = _queue(session, "question")
+    advice = _queue(session, "advice")
+    _claim(session)
+
+    assert mark_retry(
+        session=session,
+        message_id=question.id or 0,
+        owner="a",
+        not_before=NOW + 5 * SECOND,
+        error="RetryAfter(5)",
+        now=NOW,
+    )
+    assert question.status == OutboundStatus.FAILED and question.last_error == "RetryAfter(5)"
+    assert _claim(session, at=SECOND) == []
+    assert _claim(session, at=5 * SECOND) == [question]
+    assert advice.status == OutboundStatus.PENDING
+
+
+def test_a_message_queued_for_later_does_not_hold_back_the_others(session: Session) -> None:
+    reminder = _queue(session, "reminder", not_before=NOW + timedelta(hours=4))
+    reply = _queue(session, "reply")
+
+    assert _claim(session) == [reply]
+    assert _claim(session, at=timedelta(hours=4)) == [reminder]
+
+
+def test_sent_is_recorded_once_and_dead_messages_are_never_retried(session: Session) -> None:
+    sent, dead = _queue(session), _queue(session, chat_id=OTHER_CHAT)
+    _claim(session)
+
+    assert mark_sent(session=session, message_id=sent.id or 0, telegram_message_id=99, now=NOW + SECOND)
+    assert not mark_sent(session=session, message_id=sent.id or 0, telegram_message_id=99, now=NOW + SECOND)
+    assert (sent.status, sent.telegram_message_id, sent.sent_at) == (OutboundStatus.SENT, 99, NOW + SECOND)
+
+    assert not mark_dead(
+        session=session, message_id=dead.id or 0, owner="someone-else", error="Forbidden", now=NOW
+    )
+    assert mark_dead(
+        session=session, message_id=dead.id or 0, owner="a", error="Forbidden: bot was blocked", now=NOW
+    )
+    assert (
+        get_outbound(session=session, message_id=dead.id or 0) == dead and dead.status == OutboundStatus.DEAD
+    )
+    assert _claim(session, at=timedelta(days=1)) == []
+
+
+def test_the_backlog_counts_messages_due_and_unsent(session: Session) -> None:
+    _queue(session)
+    _queue(session, chat_id=OTHER_CHAT, not_before=NOW + timedelta(hours=1))
+    assert outbox_backlog(session=session, now=NOW) == 1
+    assert outbox_backlog(session=session, now=NOW + timedelta(hours=1)) == 2
