@@ -201,7 +201,8 @@ def _confirm(protocol: ResolvedProtocol, state: CheckInState, question: Question
             return Transition(state=state, effects=_ordered(effects))
     assert state.unconfirmed is not None
     if confirmed.value is True:
-        reading = Reading(value=state.unconfirmed["value"], meter=None,
+        meter = state.unconfirmed.get("meter")
+        reading = Reading(value=state.unconfirmed["value"], meter=meter if meter in ("high", "low") else None,
                           feels_feverish=bool(state.unconfirmed.get("feels_feverish")))
         return _apply(protocol, state, question, reading, state.unconfirmed_text or "", [], now=now)
     retry = replace(state, phase=Phase.ASKING, unconfirmed=None, unconfirmed_text=None)

@@ -1,0 +1,212 @@
+"""Blood glucose as patients type it, read as mmol/L to one decimal place.
+
+Accepted: "12.4", "12,4", "12.4 mmol", "216 mg/dl" (÷ 18), ranges by their higher end ("8-10" -> 10.0), and
+the meter's HI (33.3, beyond_meter="high") and LO (1.1, "low"). Safety rules, which the tests pin down:
+- HI/LO: "HI" or "LO" in capitals (unless the whole message is in capitals), or the meter "says/shows/reads"
+  hi or high. A bare "hi", "Hi" or "high" may be a greeting or just "it's high": refused with a hint that asks
+  for "it says HI" or the number (a confirmed guess would still be a guess).
+- No unit: up to 33.3 is mmol/L; 33.4-35 could be either, refused; a whole number above 35 is almost surely
+  mg/dL and is converted but needs_confirmation; a decimal above 35 is refused.
+- Not a reading, refused with its own id: clock times ("7:30", "8pm"; "8 at 8pm" is a reading of 8), HbA1c,
+  insulin doses or any answer naming an insulin, ketones, percentages, "over 20".
+- A range that crosses 4.0 ("3-5") is refused: taking its higher end would hide a hypo.
+- Several readings in one message are refused: the highest would hide a hypo, the lowest a high.
+- Below 1.0 or above 33.3 mmol/L (after conversion) is not a meter reading and is refused.
+Must not: import anything outside the standard library and this package.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+
+from flows.parsers.numerals import (
+    Number,
+    find_numbers,
+    says_less_than,
+    says_more_than,
+    spell_digits,
+    strip_clock_times,
+    strip_durations,
+)
+from flows.parsers.result import Parsed, read, unreadable
+from flows.parsers.text import normalise, phrases, without_apostrophes, words
+
+MeterWord = Literal["high", "low"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class GlucoseReading:
+    mmol_per_l: float  # one decimal place
+    beyond_meter: MeterWord | None = None  # the meter showed HI or LO
+    from_mg_per_dl: bool = False
+
+
+METER_HIGH = GlucoseReading(mmol_per_l=33.3, beyond_meter="high")
+METER_LOW = GlucoseReading(mmol_per_l=1.1, beyond_meter="low")
+_LOWEST, _HIGHEST, _HYPO = Decimal("1.0"), Decimal("33.3"), Decimal("4.0")
+_MG_PER_DL_PER_MMOL = Decimal(18)
+
+_CAPS_METER_WORD = re.compile(r"(?<![A-Za-z])(HI|LO)(?![A-Za-z])")
+_SUBJECT = r"(?:it|its|meter|machine|monitor|screen|reading|display|libre|sensor|app|thing|mine|that|this)"
+_METER_SAYS = re.compile(
+    r"(?:^|(?<![\w'])" + _SUBJECT + r"(?:\s+(?:is|was|just|only|keeps|kept|has|had))*\s+)"
+    r"(?:says|said|saying|shows|showed|showing|show|reads|read|reading|displays|displayed|displaying|gave|gives"
+    r"|came\s+up|comes\s+up|coming\s+up)\s+(?:just\s+|only\s+)?(?P<word>hi|high|lo|low)(?![\w'])"
+    r"|(?<![\w'])(?P<on>hi|lo)\s+on\s+(?:the\s+|my\s+)?(?:meter|machine|monitor|screen|display)"
+    r"|(?<![\w'])too\s+(?P<too>high|low)\s+(?:to\s+read|for\s+the\s+meter|to\s+measure)"
+)
+_BARE_FILLERS = {
+    "its", "it", "is", "was", "my", "the", "sugar", "sugars", "blood", "glucose", "level", "levels",
+    "reading", "bm", "just",
+}  # fmt: skip
+_GREETING = re.compile(
+    r"^(?:hi|hiya|hello|hey|morning|evening|afternoon|good\s+(?:morning|afternoon|evening))(?:\s+there)?"
+    r"[\s,!.:-]+(?=\S)"
+)
+_HBA1C = re.compile(
+    r"(?<![a-z])(?:hb\s*a1c|a1c|hb1ac|hbaic|hba1)(?![a-z])(?:\s*(?:is|was|of|at|=|:|-|reading|result|level))*"
+    r"\s*(?:[0-9]+(?:[.,][0-9]+)?\s*(?:%|percent|mmols?\s*/\s*mol)?)?"
+    r"|(?<![0-9.,])[0-9]+(?:[.,][0-9]+)?\s*mmols?\s*/\s*mol(?![a-z])"
+)
+_DOSE = re.compile(r"(?<![0-9.,])[0-9]+(?:[.,][0-9]+)?\s*(?:units?|iu|u)(?![a-z])")
+_INSULIN = re.compile(
+    phrases(
+        "insulin", "novorapid", r"novo\s+rapid", "humalog", "lantus", "levemir", "tresiba", "toujeo",
+        "fiasp", "apidra", "humulin", "abasaglar", "lyumjev", "semglee", "actrapid", "insulatard", "mixtard",
+        "novomix", "admelog", "basaglar", "degludec", "glargine", "aspart", "lispro", "detemir",
+    )
+)  # fmt: skip
+_KETONE_WORD = r"(?<![a-z])(?:ke+y?tones?|ketoness)(?![a-z])"
+# "ketones 0.4" is removed before "0.4 ketones", so that "14 ketones 0.4" keeps the 14.
+_KETONES_THEN_NUMBER = re.compile(
+    _KETONE_WORD + r"(?:\s*(?:is|are|was|were|of|at|=|:|-|level|levels|reading))*\s*[0-9]+(?:[.,][0-9]+)?"
+    r"(?:\s*mmol(?:\s*/\s*l)?)?"
+)
+_NUMBER_THEN_KETONES = re.compile(
+    r"(?<![0-9.,])[0-9]+(?:[.,][0-9]+)?\s*(?:mmol(?:\s*/\s*l)?\s*)?(?:of\s+)?" + _KETONE_WORD
+)
+_KETONE = re.compile(_KETONE_WORD)
+_PERCENTAGE = re.compile(r"(?<![0-9.,])[0-9]+(?:[.,][0-9]+)?\s*(?:%|percent|per\s*cent)")
+_DIABETES_TYPE = re.compile(r"(?<![a-z])(?:type\s*[12]|t[12]d?m?|dm\s*[12])(?![a-z0-9])")
+_NOT_CHECKED = re.compile(
+    phrases(r"(?:didnt|did\s+not|havent|have\s+not|not|dont|do\s+not|cant|cannot|unable\s+to|forgot\s+to)\s+"
+            r"(?:check(?:ed)?|test(?:ed)?|taken?|done|do\s+it|measured?|remember|know)",
+            "forgot", r"no\s+(?:meter|strips|machine)", r"no\s+idea", "dunno", r"not\s+yet", r"not\s+sure")
+)  # fmt: skip
+_MMOL = re.compile(r"(?<![a-z])mmols?(?:\s*/\s*l(?:itre|iter)?)?(?![a-z])")
+_MG_PER_DL = re.compile(r"(?<![a-z])(?:mg\s*/?\s*dl|mgs?|milligrams?)(?![a-z])")
+
+
+def parse_glucose(text: str) -> Parsed[GlucoseReading]:
+    """A blood glucose reading in mmol/L (one decimal), or why it cannot be read safely."""
+    cased = normalise(text, keep_case=True)
+    if not cased:
+        return unreadable("answer.empty")
+    s = spell_digits(without_apostrophes(cased.lower()))
+    meter = _meter_words(cased, s)
+    s = _GREETING.sub("", s)
+    s, saw_hba1c = _HBA1C.subn(" | ", s)
+    s, saw_dose = _DOSE.subn(" | ", s)
+    s, ketones_first = _KETONES_THEN_NUMBER.subn(" | ", s)
+    s, ketones_after = _NUMBER_THEN_KETONES.subn(" | ", s)
+    saw_ketones = ketones_first + ketones_after
+    s, saw_percent = _PERCENTAGE.subn(" | ", s)
+    s = _DIABETES_TYPE.sub(" | ", s)
+    s, saw_time = strip_clock_times(s)
+    found = find_numbers(strip_durations(s))
+    if found.garbled:
+        return unreadable("glucose.several_numbers")
+    if meter:
+        if len(meter) > 1:
+            return unreadable("glucose.meter_word_unclear")
+        if found.numbers:
+            return unreadable("glucose.meter_word_and_number")
+        return read(METER_HIGH if meter == {"high"} else METER_LOW)
+    if not found.numbers:
+        return unreadable(_why_no_number(s, hba1c=saw_hba1c, dose=saw_dose, ketones=saw_ketones,
+                                         percent=saw_percent, time=saw_time))  # fmt: skip
+    if _INSULIN.search(s):
+        return unreadable("glucose.looks_like_insulin")  # "took 8 novorapid": a dose or a reading?
+    if _KETONE.search(s):
+        return unreadable("glucose.looks_like_ketones")
+    if says_more_than(s) or says_less_than(s):
+        return unreadable("glucose.not_exact")
+    if len({(n.low, n.high) for n in found.numbers}) > 1:
+        return unreadable("glucose.several_numbers")
+    mmol, mg = _MMOL.search(s) is not None, _MG_PER_DL.search(s) is not None
+    if mmol and mg:
+        return unreadable("glucose.unclear_units")
+    return _reading(found.numbers[0], unit="mmol" if mmol else "mg" if mg else None)
+
+
+def _meter_words(cased: str, s: str) -> set[MeterWord]:
+    """HI/LO as the meter's own words: capitals (unless the whole message shouts) or "meter says hi"."""
+    found: set[MeterWord] = set()
+    capitals = _CAPS_METER_WORD.findall(cased)
+    other_letters = [c for c in _CAPS_METER_WORD.sub("", cased) if c.isalpha()]
+    shouting = bool(other_letters) and all(c.isupper() for c in other_letters)
+    if not shouting:
+        found |= {_meter_word(w) for w in capitals}
+    for match in _METER_SAYS.finditer(s):
+        found.add(_meter_word(match.group("word") or match.group("on") or match.group("too")))
+    return found
+
+
+def _meter_word(word: str) -> MeterWord:
+    return "high" if word.lower() in ("hi", "high") else "low"
+
+
+def _why_no_number(s: str, *, hba1c: int, dose: int, ketones: int, percent: int, time: bool) -> str:
+    if hba1c:
+        return "glucose.looks_like_hba1c"
+    if dose or _INSULIN.search(s):
+        return "glucose.looks_like_insulin"
+    if ketones or _KETONE.search(s):
+        return "glucose.looks_like_ketones"
+    if percent:
+        return "glucose.looks_like_percent"
+    if time:
+        return "glucose.looks_like_time"
+    if _NOT_CHECKED.search(s):
+        return "glucose.not_checked"
+    if [w for w in words(s) if w not in _BARE_FILLERS] in (["hi"], ["high"], ["lo"], ["low"]):
+        return "glucose.meter_word_unclear"  # a greeting, or "it's high" without the number?
+    return "glucose.no_number"
+
+
+def _reading(number: Number, *, unit: Literal["mmol", "mg"] | None) -> Parsed[GlucoseReading]:
+    if number.negative:
+        return unreadable("glucose.out_of_range")
+    if number.time_like and unit is None:
+        return unreadable("glucose.looks_like_time")  # "7.30": meters show one decimal place
+    high = _as_mmol(number.high, unit)
+    low = _as_mmol(number.low, unit)
+    if high is None or low is None or (unit is None and low[1] != high[1]):
+        return unreadable("glucose.unclear_units")
+    mmol, from_mg = high
+    if not _LOWEST <= mmol <= _HIGHEST:
+        return unreadable("glucose.out_of_range")
+    if number.is_range and low[0] < _HYPO <= mmol:
+        return unreadable("glucose.unclear_range")
+    reading = GlucoseReading(mmol_per_l=float(mmol), from_mg_per_dl=from_mg)
+    return read(reading, needs_confirmation=from_mg and unit is None)
+
+
+def _as_mmol(value: Decimal, unit: Literal["mmol", "mg"] | None) -> tuple[Decimal, bool] | None:
+    """The value in mmol/L (one decimal) and whether it came from mg/dL; None if the unit cannot be told."""
+    if unit == "mg":
+        return _tenth(value / _MG_PER_DL_PER_MMOL), True
+    if unit == "mmol" or _tenth(value) <= _HIGHEST:
+        return _tenth(value), False
+    if value <= 35 or value != value.to_integral_value():
+        return None
+    return _tenth(value / _MG_PER_DL_PER_MMOL), True
+
+
+def _tenth(value: Decimal) -> Decimal:
+    if value >= 1_000_000:  # no meter reading; quantize would overflow the decimal context
+        return value
+    return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)

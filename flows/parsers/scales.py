@@ -1,0 +1,175 @@
+"""Pain on the 0-10 numeric rating scale, and percent relief (0-100), as patients type them.
+
+Safety rules, which the tests pin down:
+- Pain: a range or a fraction takes the higher whole number ("6-7" -> 7, "6.5" -> 7): a fraction is a range
+  between two whole numbers, and reading pain too low could miss a severe score. "over 7" / "7+" is refused
+  (its true value is unknown and above 7); "under 5" reads as 5 (the higher bound).
+- Relief is an outcome measure, not a safety threshold, so it is read conservatively the other way: a range
+  takes the lower value ("30-40%" -> 30), fractions round down, "more than 50%" reads as 50 and "less than
+  half" is refused.
+- Several different numbers that are not a range ("7 but was 9 yesterday") are never guessed between.
+- Words with no number ("terrible", "agony", "better") are refused: the bot asks for a number.
+Must not: import anything outside the standard library and this package.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+from flows.parsers.numerals import (
+    Number,
+    find_numbers,
+    says_less_than,
+    says_more_than,
+    spell_digits,
+    strip_clock_times,
+    strip_durations,
+)
+from flows.parsers.result import Parsed, read, unreadable
+from flows.parsers.text import normalise, phrases, without_apostrophes, words
+
+_NO_PAIN = re.compile(
+    phrases(
+        r"no\s+pain(?!\s*(?:relief|killers?|meds?|medication|medicine|tablets?|pills?|control))(?:\s+at\s+all)?",
+        r"pain[\s-]*free", "none", "nothing", r"not\s+(?:in\s+)?(?:any\s+)?pain",
+        r"(?:the\s+)?pains?\s+(?:has\s+|is\s+)?(?:all\s+)?gone",
+    )
+)  # fmt: skip
+_OUT_OF_TEN = re.compile(r"(?<=[0-9])\s*(?:/|out\s+of|outta|of)\s*10(?![0-9.,])")
+_OTHER_SCALE = re.compile(r"[0-9]\s*(?:/|out\s+of|outta)\s*[0-9]")
+_OUT_OF_HUNDRED = re.compile(r"(?<=[0-9])\s*(?:/|out\s+of|outta|of)\s*100(?![0-9.,])")
+_PERCENT_SIGN = re.compile(r"(?<=[0-9])\s*(?:%|percent|per\s*cent|pc)(?![a-z])")
+_DOSE = re.compile(r"(?<![0-9.,])[0-9]+(?:[.,][0-9]+)?\s*(?:mg|mcg|g|ml)(?![a-z])")
+
+
+def parse_pain(text: str) -> Parsed[int]:
+    """A 0-10 pain score: "7", "seven", "7/10", "about a 6", "6-7" -> 7, "6.5" -> 7, "no pain" -> 0."""
+    s = normalise(text)
+    if not s:
+        return unreadable("answer.empty")
+    s = spell_digits(without_apostrophes(s))
+    if _NO_PAIN.search(s) and not _nothing_else(_NO_PAIN, s):
+        return unreadable("pain.no_number")  # "no pain sitting, agony walking": zero is not the whole story
+    s = _NO_PAIN.sub(" 0 ", s)
+    s = _OUT_OF_TEN.sub("", s)  # "7/10" is one number on the 0-10 scale, not two numbers
+    if _OTHER_SCALE.search(s):
+        return unreadable("pain.several_numbers")  # "3/5", "5/5": a different scale, or a date
+    s, saw_time = strip_clock_times(s)
+    s = _DOSE.sub(" | ", strip_durations(s))
+    saw_percent = _PERCENT_SIGN.search(s) is not None
+    found = find_numbers(s)
+    if found.garbled:
+        return unreadable("pain.several_numbers")
+    if not found.numbers:
+        if saw_percent:
+            return unreadable("pain.looks_like_percent")
+        return unreadable("pain.looks_like_time" if saw_time else "pain.no_number")
+    if saw_percent:
+        return unreadable("pain.looks_like_percent")
+    if says_more_than(s):
+        return unreadable("pain.not_exact")
+    scores = {_whole(n.high, ROUND_CEILING) for n in found.numbers}
+    if len(scores) > 1:
+        return unreadable("pain.several_numbers")
+    number = found.numbers[0]
+    if number.time_like:
+        return unreadable("pain.looks_like_time")
+    score = scores.pop()
+    if any(n.negative for n in found.numbers) or not 0 <= score <= 10:
+        return unreadable("pain.out_of_range")
+    return read(score)
+
+
+_NO_RELIEF = re.compile(
+    phrases(
+        r"no\s+(?:pain\s+)?relief(?:\s+at\s+all)?", r"(?:none|nothing)(?:\s+at\s+all)?", "nil",
+        r"not\s+at\s+all", r"no\s+difference", r"no\s+change", r"no\s+better", r"not\s+any",
+        r"no\s+improvement", r"not\s+(?:helped|improved)", r"no\s+help", r"not\s+a\s+bit",
+        r"(?:didnt|hasnt|doesnt|has\s+not|did\s+not)\s+help(?:ed)?",
+    )
+)  # fmt: skip
+_FULL_RELIEF = re.compile(
+    phrases(
+        r"all\s+of\s+it", r"all\s+gone",
+        r"(?:pain\s+(?:has\s+|is\s+)?)?(?:completely|totally|fully|entirely)(?:\s+gone)?",
+        r"(?:the\s+)?pain\s+(?:has\s+|is\s+)?gone", r"gone\s+completely", r"pain[\s-]*free",
+        r"no\s+(?:more\s+)?pain(?!\s*relief)", r"(?<!at\s)all(?!\s*[a-z])",
+    )
+)  # fmt: skip
+_NEGATED = re.compile(r"(?:not|no|never|isnt|hasnt|havent|wasnt|didnt|doesnt)\s+(?:\w+\s+)?$")
+_FRACTIONS = (
+    (re.compile(phrases(r"(?:a|1)\s+third")), " 33 "),
+    (re.compile(phrases(r"2\s+thirds")), " 66 "),
+    (re.compile(phrases(r"(?:a|1)\s+quarter")), " 25 "),
+    (re.compile(phrases(r"3\s+quarters")), " 75 "),
+    (re.compile(phrases(r"(?:about\s+|around\s+|roughly\s+|a\s+)?half(?:ed)?(?!\s+(?:the\s+time|an?\s+hour|hour|day))",
+                        "halved")), " 50 "),
+)  # fmt: skip
+_WORSE = re.compile(phrases("worse", "worst", "worsened"))
+
+
+def parse_percent(text: str) -> Parsed[int]:
+    """Percent relief 0-100: "50%", "half" -> 50, "no relief" -> 0, "all of it" -> 100, "30-40%" -> 30."""
+    s = normalise(text)
+    if not s:
+        return unreadable("answer.empty")
+    s = spell_digits(without_apostrophes(s))
+    s, saw_time = strip_clock_times(s)
+    s = strip_durations(s)
+    if _OUT_OF_TEN.search(s):
+        return unreadable("percent.looks_like_pain_score")
+    s = _OUT_OF_HUNDRED.sub("", s)
+    had_percent_sign = _PERCENT_SIGN.search(s) is not None
+    s = _PERCENT_SIGN.sub(" ", s)
+    for pattern, replacement in _FRACTIONS:
+        s = pattern.sub(replacement, s)
+    s = _NO_RELIEF.sub(" 0 ", s)
+    for match in _FULL_RELIEF.finditer(s):
+        if _NEGATED.search(s, 0, match.start()):
+            return unreadable("percent.not_exact")  # "not completely": some relief, but how much?
+    if _FULL_RELIEF.search(s) and not _nothing_else(_FULL_RELIEF, s):
+        return unreadable("percent.not_exact")  # "pain gone in my back, leg still bad"
+    s = _FULL_RELIEF.sub(" 100 ", s)
+    found = find_numbers(s)
+    worse = _WORSE.search(s) is not None
+    if found.garbled:
+        return unreadable("percent.several_numbers")
+    if not found.numbers:
+        if worse:
+            return read(0)  # "worse" with no number: no relief
+        return unreadable("percent.looks_like_time" if saw_time else "percent.no_number")
+    if worse and any(n.high > 0 for n in found.numbers):
+        return unreadable("percent.worse")  # "50% worse" or "was 50% better, now worse": cannot tell
+    if says_less_than(s):
+        return unreadable("percent.not_exact")
+    values = {_whole(n.low, ROUND_FLOOR) for n in found.numbers}
+    if len(values) > 1:
+        return unreadable("percent.several_numbers")
+    number: Number = found.numbers[0]
+    if number.time_like and not had_percent_sign:
+        return unreadable("percent.looks_like_time")
+    value = values.pop()
+    if any(n.negative for n in found.numbers) or not 0 <= value <= 100 or number.high > 100:
+        return unreadable("percent.out_of_range")
+    return read(value)
+
+
+# Words that may surround "no pain" or "all gone" without changing what it means.
+_FILLERS = {
+    "i", "im", "ive", "have", "got", "am", "is", "its", "it", "has", "my", "the", "a", "in", "of", "at",
+    "all", "so", "far", "now", "right", "moment", "today", "tonight", "currently", "thanks", "thank", "you",
+    "ta", "x", "xx", "really", "just", "pain", "score", "level", "relief", "thankfully", "luckily",
+    "whatsoever", "any", "none", "nothing", "nil", "zero", "free", "gone", "no", "yes", "completely",
+    "totally", "fully", "entirely",
+}  # fmt: skip
+
+
+def _nothing_else(pattern: re.Pattern[str], s: str) -> bool:
+    """True if, apart from what ``pattern`` matched, the reply holds only numbers and filler words."""
+    rest = pattern.sub(" ", s)
+    return all(w in _FILLERS or w.isdigit() for w in words(rest))
+
+
+def _whole(value: Decimal, rounding: str) -> int:
+    return int(value.to_integral_value(rounding=rounding))
