@@ -12,11 +12,11 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from bot.commands import protocols, triage
+from bot.commands import db, enrol, escalations, protocols, triage
 from bot.settings import Settings
 from flows.yamlsource import DataError
 
-SUBCOMMANDS = (protocols, triage)
+SUBCOMMANDS = (protocols, triage, db, enrol, escalations)
 
 
 def build_parser() -> argparse.ArgumentParser:

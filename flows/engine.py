@@ -100,10 +100,14 @@ def step(protocol: ResolvedProtocol, state: CheckInState, answer: Answer, *, now
         return _apply(protocol, state, question, reading, said, effects, now=now)
 
     assert answer.text is not None
-    effects += _screen_effects(answer.text, question_id=question.id)
+    screened = _screen_effects(answer.text, question_id=question.id)
     result = read_text(question, answer.text)
     if result.reading is None:
-        return _unclear(protocol, state, question, said, result.problem or "unreadable", effects)
+        return _unclear(protocol, state, question, said, result.problem or "unreadable", screened)
+    # A readable answer is graded by the question itself: the safety net adds only what the question and
+    # its follow-ups do not already deal with (so "yes, my left leg gives way" is escalated once, not twice).
+    handled = _advice_handled_by(protocol, question.id)
+    effects += [e for e in screened if not (isinstance(e, GiveAdvice | Escalate) and e.advice_id in handled)]
     if result.needs_confirmation:
         confirm = replace(state, phase=Phase.CONFIRMING, unconfirmed=result.reading.as_json(), unconfirmed_text=said)
         effects.append(AskConfirmation(checkin_id=state.checkin_id, question_id=question.id,
@@ -163,6 +167,8 @@ def _apply(protocol: ResolvedProtocol, state: CheckInState, question: Question, 
 
 def _unclear(protocol: ResolvedProtocol, state: CheckInState, question: Question, said: str, problem: str,
              effects: list[Effect]) -> Transition:
+    if _stops_for_red(effects):
+        return _stop_for_red_text(protocol, state, question, said, effects)
     tries = state.tries + 1
     if tries < MAX_TRIES:
         if question.red_flag_screen and problem == "yes_no.unsure":
@@ -195,6 +201,8 @@ def _confirm(protocol: ResolvedProtocol, state: CheckInState, question: Question
         assert answer.text is not None
         effects = _screen_effects(answer.text, question_id=question.id)
         confirmed = read_text(yes_no, answer.text).reading
+        if _stops_for_red(effects):
+            return _stop_for_red_text(protocol, state, question, answer.text, effects)
         if confirmed is None:
             effects.append(AskConfirmation(checkin_id=state.checkin_id, question_id=question.id,
                                            understood_as=state.unconfirmed_text or ""))
@@ -209,6 +217,34 @@ def _confirm(protocol: ResolvedProtocol, state: CheckInState, question: Question
     ask = AskQuestion(checkin_id=state.checkin_id, question_id=question.id, options=options_for(question),
                       reask_problem="engine.not_confirmed")
     return Transition(state=retry, effects=(ask,))
+
+
+def _advice_handled_by(protocol: ResolvedProtocol, question_id: str, seen: frozenset[str] = frozenset()) -> set[str]:
+    """Advice ids the question or any of its follow-ups can give."""
+    if question_id in seen:
+        return set()
+    question = protocol.question(question_id)
+    handled: set[str] = set()
+    for outcome in [*question.outcomes, *([question.otherwise] if question.otherwise else [])]:
+        if outcome.advice:
+            handled.add(outcome.advice)
+        for follow_up in outcome.then:
+            handled |= _advice_handled_by(protocol, follow_up, seen | {question_id})
+    return handled
+
+
+def _stops_for_red(effects: list[Effect]) -> bool:
+    return any(isinstance(e, Escalate) and e.level is Level.RED for e in effects)
+
+
+def _stop_for_red_text(protocol: ResolvedProtocol, state: CheckInState, question: Question, said: str,
+                       effects: list[Effect]) -> Transition:
+    """A red flag in a reply we could not read as an answer: keep what was said, then stop for the red flag."""
+    rule = next(e.rule for e in effects if isinstance(e, Escalate) and e.level is Level.RED)
+    effects.append(RecordAnswer(checkin_id=state.checkin_id, question_id=question.id, text=said, value=None,
+                                level=Level.RED, rule=rule))
+    return _continue(protocol, replace(state, tries=0, phase=Phase.ASKING, unconfirmed=None, unconfirmed_text=None),
+                     effects)
 
 
 def protocol_free_yes_no() -> Question:
@@ -248,8 +284,9 @@ def _ordered(effects: list[Effect]) -> tuple[Effect, ...]:
     urgent = [a for a in advice if a.level is not Level.GREEN]
     calm = [a for a in advice if a.level is Level.GREEN]
     asks = [e for e in rest if isinstance(e, AskQuestion | AskConfirmation)]
-    others = [e for e in rest if not isinstance(e, AskQuestion | AskConfirmation)]
-    return (*urgent, *others, *calm, *asks)
+    ends = [e for e in rest if isinstance(e, CompleteCheckIn)]
+    others = [e for e in rest if not isinstance(e, AskQuestion | AskConfirmation | CompleteCheckIn)]
+    return (*urgent, *others, *calm, *asks, *ends)
 
 
 def _label(question: Question, option: str | None) -> str:

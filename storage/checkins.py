@@ -250,3 +250,50 @@ def _due_or_abandoned(now: datetime) -> ColumnElement[bool]:
         and_(CheckIn.status == CheckInStatus.SCHEDULED, CheckIn.due_at <= now),
         and_(CheckIn.status == CheckInStatus.SENDING, col(CheckIn.lease_until) <= now),
     )
+
+
+def bring_next_checkin_forward(
+    *, session: Session, episode_id: int, actor: str, now: datetime
+) -> CheckIn | None:
+    """Staff asked for the episode's next check-in to go out now: the earliest still-scheduled check-in
+    becomes due at `now`, and the scheduler sends it at its next tick (only to an active patient with a
+    chat, as always). Later check-ins keep their times. None if nothing is left to send."""
+    query = (
+        select(CheckIn)
+        .where(CheckIn.episode_id == episode_id, CheckIn.status == CheckInStatus.SCHEDULED)
+        .order_by(col(CheckIn.due_at), col(CheckIn.id))
+        .limit(1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    checkin = session.exec(query).first()
+    if checkin is None:
+        return None
+    if checkin.due_at > now:
+        was_due_at = checkin.due_at
+        checkin.due_at = now
+        session.flush()
+        record_audit(
+            session=session,
+            actor=actor,
+            action="checkin.brought_forward",
+            subject_type="checkin",
+            subject_id=checkin.id,
+            detail={"episode_id": episode_id, "key": checkin.key, "was_due_at": was_due_at},
+            now=now,
+        )
+    return checkin
+
+
+def postpone_checkin(*, session: Session, checkin_id: int, owner: str, due_at: datetime) -> bool:
+    """Give a claimed check-in back to the schedule at a later time (e.g. the next contact hours).
+    False if this worker no longer holds it."""
+    checkin = locked(session, CheckIn, checkin_id)
+    if checkin.status != CheckInStatus.SENDING or checkin.lease_owner != owner:
+        return False
+    checkin.status = CheckInStatus.SCHEDULED
+    checkin.due_at = due_at
+    checkin.lease_owner = None
+    checkin.lease_until = None
+    session.flush()
+    return True

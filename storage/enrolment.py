@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from storage._sql import locked
 from storage.audit import patient_actor, record_audit
-from storage.checkins import schedule_checkin
+from storage.checkins import cancel_open_checkins, schedule_checkin
 from storage.models import CheckIn, Episode, EpisodeStatus, Invite, Patient, PatientStatus
 from storage.patients import patient_for_chat, unused_reference
 
@@ -181,8 +181,8 @@ def issue_invite(
 def redeem_invite(
     *, session: Session, token: str, chat_id: int, user_id: int | None, now: datetime
 ) -> RedeemResult:
-    """Link the chat that opened the invite link to the patient, who becomes active (opening their own
-    link is their agreement to be contacted on Telegram, recorded as consent_at)."""
+    """Link the chat that opened the invite link to the patient. The patient is not messaged with check-ins
+    until they agree (record_consent): opening a link is not consent."""
     if not token or len(token) > 64:
         return RedeemResult(outcome=RedeemOutcome.UNKNOWN)
     query = (
@@ -213,9 +213,8 @@ def redeem_invite(
     invite.used_by_chat_id = chat_id
     patient.telegram_chat_id = chat_id
     patient.telegram_user_id = user_id
-    if patient.status != PatientStatus.PAUSED:  # a pause is staff's decision; opening a link keeps it
-        patient.status = PatientStatus.ACTIVE
-    patient.consent_at = now
+    if patient.consent_at is not None and patient.status == PatientStatus.INVITED:
+        patient.status = PatientStatus.ACTIVE  # agreed before (a new phone): carry on
     session.flush()
     record_audit(
         session=session,
@@ -289,3 +288,30 @@ def _start_episode(
         invite_token=issued.token,
         invite_expires_at=issued.expires_at,
     )
+
+
+def record_consent(*, session: Session, patient_id: int, agreed: bool, now: datetime) -> Patient:
+    """The patient's answer to "may we message you here?". Yes: active (a staff pause stays). No: opted out,
+    with every open check-in cancelled."""
+    patient = locked(session, Patient, patient_id)
+    if agreed:
+        patient.consent_at = now
+        patient.opted_out_at = None
+        if patient.status in (PatientStatus.INVITED, PatientStatus.OPTED_OUT, PatientStatus.UNREACHABLE):
+            patient.status = PatientStatus.ACTIVE
+    else:
+        patient.status = PatientStatus.OPTED_OUT
+        patient.opted_out_at = now
+        for episode in session.exec(select(Episode).where(Episode.patient_id == patient_id)).all():
+            assert episode.id is not None
+            cancel_open_checkins(session=session, episode_id=episode.id, now=now)
+    session.flush()
+    record_audit(
+        session=session,
+        actor=patient_actor(patient.reference),
+        action="consent.given" if agreed else "consent.declined",
+        subject_type="patient",
+        subject_id=patient.id,
+        now=now,
+    )
+    return patient

@@ -7,6 +7,7 @@ nurses pressing "I'll call" at once cannot overwrite each other.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import case
@@ -163,22 +164,27 @@ def escalation_notes(*, session: Session, escalation_id: int) -> list[Escalation
 
 
 def escalations_needing_alert(
-    *, session: Session, now: datetime, realert_after: timedelta, limit: int = 50
+    *,
+    session: Session,
+    now: datetime,
+    realert_after: timedelta,
+    alert_levels: Sequence[Level] = (Level.RED, Level.AMBER),
+    realert_levels: Sequence[Level] = (Level.RED,),
+    limit: int = 50,
 ) -> list[Escalation]:
-    """Open (unacknowledged) escalations staff have not been alerted to yet, or were last alerted to
-    more than `realert_after` ago. Oldest first."""
+    """Open (unacknowledged) escalations of `alert_levels` staff have not been alerted to yet, and those
+    of `realert_levels` last alerted to more than `realert_after` ago. Oldest first."""
     last_alert = col(Escalation.last_realerted_at)
     first_alert = col(Escalation.staff_alerted_at)
+    level = col(Escalation.level)
+    never_alerted = first_alert.is_(None) & level.in_(list(alert_levels))
+    due_again = level.in_(list(realert_levels)) & or_(
+        (last_alert.is_(None) & (first_alert <= now - realert_after)),
+        last_alert <= now - realert_after,
+    )
     query = (
         select(Escalation)
-        .where(
-            Escalation.status == EscalationStatus.OPEN,
-            or_(
-                first_alert.is_(None),
-                (last_alert.is_(None) & (first_alert <= now - realert_after)),
-                last_alert <= now - realert_after,
-            ),
-        )
+        .where(Escalation.status == EscalationStatus.OPEN, or_(never_alerted, due_again))
         .order_by(col(Escalation.created_at), col(Escalation.id))
         .limit(limit)
     )

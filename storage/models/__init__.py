@@ -24,6 +24,7 @@ from storage.models.enums import (
 from storage.models.escalations import Escalation, EscalationNote
 from storage.models.messages import InboundUpdate, OutboundMessage
 from storage.models.patients import Clinic, Episode, Invite, Patient
+from storage.models.protocols import ProtocolSnapshot
 from storage.models.staff import StaffSession, StaffUser
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "OutboundStatus",
     "Patient",
     "PatientStatus",
+    "ProtocolSnapshot",
     "StaffRole",
     "StaffSession",
     "StaffUser",

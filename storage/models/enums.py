@@ -61,6 +61,7 @@ class MessagePurpose(StrEnum):
     REPLY = "reply"
     WELCOME = "welcome"
     NOTICE = "notice"  # service notices: opt-out confirmation, end of follow-up
+    STAFF_MESSAGE = "staff_message"  # free text a member of staff wrote in the console
 
 
 class OutboundStatus(StrEnum):

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from sqlmodel import Session
 
-from storage.enrolment import Enrolment, RedeemOutcome, enrol_patient, redeem_invite
+from storage.enrolment import record_consent, Enrolment, RedeemOutcome, enrol_patient, redeem_invite
 from storage.models import Clinic, Patient
 from storage.patients import ensure_clinic
 
@@ -63,13 +63,15 @@ def enrol(
 def enrol_connected(
     session: Session, *, display_name: str = "Sam", now: datetime = NOW
 ) -> tuple[Enrolment, Patient]:
-    """An enrolled patient who has opened their invite link (active, with a chat)."""
+    """An enrolled patient who has opened their invite link and agreed to messages (active, with a chat)."""
     enrolment = enrol(session, display_name=display_name, now=now)
     result = redeem_invite(
         session=session, token=enrolment.invite_token, chat_id=next_chat_id(), user_id=42, now=NOW
     )
     assert result.outcome == RedeemOutcome.OK and result.patient is not None
-    return enrolment, result.patient
+    assert result.patient.id is not None
+    patient = record_consent(session=session, patient_id=result.patient.id, agreed=True, now=NOW)
+    return enrolment, patient
 
 
 def run_together(calls: list[Callable[[], T]]) -> list[T]:

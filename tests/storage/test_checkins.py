@@ -11,6 +11,7 @@ from sqlmodel import Session
 from storage.audit import audit_trail
 from storage.checkins import (
     awaiting_checkin_for_patient,
+    bring_next_checkin_forward,
     checkin_context,
     checkins_awaiting_reply,
     claim_due_checkins,
@@ -21,6 +22,7 @@ from storage.checkins import (
     mark_reminder_sent,
     mark_unanswered,
     overdue_checkins,
+    postpone_checkin,
     save_checkin_state,
     schedule_checkin,
 )
@@ -165,3 +167,35 @@ def test_a_check_in_comes_with_its_episode_and_patient(session: Session) -> None
     assert context is not None
     assert (context.episode, context.patient) == (enrolment.episode, patient)
     assert checkin_context(session=session, checkin_id=12345) is None
+
+
+def test_staff_can_bring_the_next_check_in_forward_and_it_is_claimed_at_once(session: Session) -> None:
+    enrolment, _ = enrol_connected(session)
+    day1, day3 = enrolment.checkins
+    forward = partial(
+        bring_next_checkin_forward, session=session, episode_id=enrolment.episode.id or 0, actor="staff:1"
+    )
+    assert _claim(session, at=HOUR) == []
+
+    assert forward(now=NOW + HOUR) == day1
+    assert day1.due_at == NOW + HOUR and day3.due_at == NOW + 3 * DAY
+    assert _claim(session, at=HOUR) == [day1.id]
+    events = [event for event in audit_trail(session=session) if event.action == "checkin.brought_forward"]
+    assert [(event.actor, event.subject_id) for event in events] == [("staff:1", str(day1.id))]
+
+    # day1 is being sent: the next one is day3; once nothing is scheduled there is nothing to bring forward.
+    assert forward(now=NOW + HOUR) == day3
+    complete_checkin(session=session, checkin_id=day3.id or 0, state_json="{}", now=NOW + HOUR)
+    assert forward(now=NOW + HOUR) is None
+
+
+def test_a_claimed_check_in_can_be_postponed_only_by_its_claimer(session: Session) -> None:
+    enrolment, _ = enrol_connected(session)
+    claimed = claim_due_checkins(session=session, now=NOW + 2 * DAY, owner="w1", lease=HOUR, limit=10)
+    assert claimed
+    first = claimed[0]
+    assert first.id is not None
+    assert not postpone_checkin(session=session, checkin_id=first.id, owner="w2", due_at=NOW + 3 * DAY)
+    assert postpone_checkin(session=session, checkin_id=first.id, owner="w1", due_at=NOW + 3 * DAY)
+    assert first.status == CheckInStatus.SCHEDULED and first.due_at == NOW + 3 * DAY
+    assert enrolment.episode.id is not None

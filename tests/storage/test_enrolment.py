@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from storage.audit import audit_trail
 from storage.db import session_scope
 from storage.enrolment import (
+    record_consent,
     RedeemOutcome,
     RedeemResult,
     issue_invite,
@@ -66,8 +67,9 @@ def test_a_link_redeems_once_then_reports_used(session: Session) -> None:
     )
 
     assert first.outcome == RedeemOutcome.OK
-    assert first.patient is not None and first.patient.status == PatientStatus.ACTIVE
-    assert first.patient.telegram_chat_id == chat and first.patient.consent_at == NOW
+    # opening the link links the chat; check-ins wait for the patient's explicit agreement
+    assert first.patient is not None and first.patient.status == PatientStatus.INVITED
+    assert first.patient.telegram_chat_id == chat and first.patient.consent_at is None
     assert patient_for_chat(session=session, chat_id=chat) == first.patient
     # the same chat tapping the link again is told who it is; another chat learns nothing
     assert again == RedeemResult(outcome=RedeemOutcome.USED, patient=first.patient, episode=first.episode)
@@ -160,8 +162,11 @@ def test_an_opted_out_patient_who_opens_a_new_link_is_active_again(session: Sess
         now=NOW + DAY + HOUR,
     )
     assert result.outcome == RedeemOutcome.OK
-    assert result.patient is not None and result.patient.status == PatientStatus.ACTIVE
+    assert result.patient is not None and result.patient.status == PatientStatus.OPTED_OUT  # asked again first
     assert result.episode == second.episode and second.episode.id != enrolment.episode.id
+    assert patient.id is not None
+    again = record_consent(session=session, patient_id=patient.id, agreed=True, now=NOW + DAY + HOUR)
+    assert again.status == PatientStatus.ACTIVE
 
 
 def test_two_chats_redeeming_one_link_at_the_same_moment_get_one_success(engine: Engine) -> None:
@@ -175,3 +180,15 @@ def test_two_chats_redeeming_one_link_at_the_same_moment_get_one_success(engine:
 def _redeem_in_own_session(engine: Engine, token: str, chat_id: int) -> RedeemOutcome:
     with session_scope(engine) as session:
         return redeem_invite(session=session, token=token, chat_id=chat_id, user_id=1, now=NOW).outcome
+
+
+def test_declining_consent_opts_out_and_cancels_check_ins(session: Session) -> None:
+    enrolment = enrol(session)
+    result = redeem_invite(session=session, token=enrolment.invite_token, chat_id=next_chat_id(), user_id=1,
+                           now=NOW)
+    assert result.patient is not None and result.patient.id is not None
+    patient = record_consent(session=session, patient_id=result.patient.id, agreed=False, now=NOW)
+    assert patient.status == PatientStatus.OPTED_OUT
+    assert all(c.status == CheckInStatus.CANCELLED for c in enrolment.checkins)
+    actions = [e.action for e in audit_trail(session=session, subject_type="patient", subject_id=patient.id)]
+    assert "consent.declined" in actions

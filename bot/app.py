@@ -1,0 +1,139 @@
+"""Wiring the Telegram edge: the PTB Application, the desk, the outbox, inbound updates and the scheduler.
+
+``build`` assembles the parts; ``Service.run`` runs them in one event loop until ``stop`` is set:
+- inbound: long polling (our own loop, so a batch is committed before the next getUpdates acknowledges it)
+  or a webhook endpoint (see bot/webhook.py);
+- the scheduler: one repeating job on PTB's JobQueue (APScheduler), ticking over due rows in our tables;
+- the outbox sender, woken as soon as something is queued.
+PTB's Updater is not used (it acknowledges updates before they are handled); its Application, Bot,
+handlers, JobQueue and request machinery are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from telegram.error import Conflict, InvalidToken, NetworkError, TimedOut
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
+
+from bot.clock import Clock
+from bot.conversation import Conversation
+from bot.desk import Desk
+from bot.handlers import register
+from bot.inbound import ALLOWED_UPDATES, Inbound
+from bot.limits import SendLimits
+from bot.outbox import Outbox
+from bot.scheduler import Scheduler, TickReport
+from bot.staff_alerts import StaffAlerts
+from flows.clinic import Clinic
+
+log = logging.getLogger(__name__)
+POLL_TIMEOUT = 20
+
+
+@dataclass(kw_only=True)
+class Service:
+    clinic: Clinic
+    engine: Engine
+    clock: Clock
+    application: Application[Any, Any, Any, Any, Any, Any]
+    desk: Desk
+    scheduler: Scheduler
+    outbox: Outbox
+    inbound: Inbound
+    tick_seconds: float
+
+    async def tick(self) -> TickReport:
+        """One scheduler pass now (also what the JobQueue runs)."""
+        report = await asyncio.to_thread(self.scheduler.tick, now=self.clock.now())
+        self.outbox.wake.set()
+        return report
+
+    async def run(self, stop: asyncio.Event, *, polling: bool = True) -> None:
+        async with self.application:
+            await self.application.start()
+            job_queue = self.application.job_queue
+            assert job_queue is not None, "install python-telegram-bot[job-queue]"
+            job_queue.run_repeating(self._tick_job, interval=self.tick_seconds, first=0.5, name="scheduler-tick",
+                                    job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
+            backlog = await self.inbound.process_backlog()
+            if backlog:
+                log.info("processed %s updates recorded before the last stop", backlog)
+            tasks = [asyncio.create_task(self.outbox.run(stop), name="outbox")]
+            if polling:
+                tasks.append(asyncio.create_task(self.poll(stop), name="polling"))
+            try:
+                await stop.wait()
+            finally:
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                await self.application.stop()
+
+    async def poll(self, stop: asyncio.Event) -> None:
+        """Long polling. Each batch is committed before the next getUpdates acknowledges it."""
+        bot = self.application.bot
+        await bot.delete_webhook(drop_pending_updates=False)
+        offset: int | None = None
+        delay = 1.0
+        while not stop.is_set():
+            try:
+                updates = await bot.get_updates(offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES)
+            except Conflict:
+                log.error("another process is polling this bot token; only one may poll (retrying in 5 s)")
+                await asyncio.sleep(5)
+                continue
+            except InvalidToken:
+                log.error("Telegram refused the bot token (TELEGRAM_BOT_TOKEN)")
+                raise
+            except (NetworkError, TimedOut) as exc:
+                log.warning("getUpdates failed (%s); retrying in %.0f s", type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            delay = 1.0
+            if not updates:
+                continue
+            fresh = await asyncio.to_thread(self.inbound.record, [u.to_dict() for u in updates])
+            offset = updates[-1].update_id + 1
+            for update_id in fresh:
+                await self.inbound.process(update_id)
+
+    async def _tick_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            report = await self.tick()
+        except Exception:  # noqa: BLE001 - a failed tick is retried at the next one
+            log.exception("scheduler tick failed")
+            return
+        if report.started or report.missed or report.unanswered:
+            log.info("tick: %s", report)
+
+
+def build(*, clinic: Clinic, engine: Engine, clock: Clock, token: str, base_url: str, staff_chat_id: int | None,
+          alert_amber: bool, tick_seconds: float, owner: str | None = None,
+          limits: SendLimits | None = None) -> Service:
+    owner = owner or f"{socket.gethostname()}:{os.getpid()}"
+    application = (ApplicationBuilder().token(token).base_url(base_url).updater(None)
+                   .connection_pool_size(64).build())
+    staff = StaffAlerts(clinic=clinic, staff_chat_id=staff_chat_id, alert_amber=alert_amber)
+    conversation = Conversation(clinic=clinic, staff=staff)
+    desk = Desk(clinic=clinic, conversation=conversation, staff_chat_id=staff_chat_id)
+    register(application, desk)
+    outbox = Outbox(engine=engine, bot=application.bot, owner=owner, now=clock.now, limits=limits or SendLimits())
+    inbound = Inbound(engine=engine, application=application, clinic=clinic, now=clock.now,
+                      on_processed=outbox.wake.set)
+    scheduler = Scheduler(engine=engine, clinic=clinic, conversation=conversation, owner=owner)
+    return Service(clinic=clinic, engine=engine, clock=clock, application=application, desk=desk,
+                   scheduler=scheduler, outbox=outbox, inbound=inbound, tick_seconds=tick_seconds)
+
+
+

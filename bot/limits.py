@@ -1,0 +1,48 @@
+"""Telegram's sending limits, kept on our side so we never hit a 429 in normal running.
+
+About 30 messages a second overall, 1 a second to one private chat, 20 a minute to a group (Telegram's
+documented limits). A 429's retry_after pauses everything for that long. State is per process; several
+senders on one bot share the budget, so each takes its share (``share``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(kw_only=True)
+class SendLimits:
+    per_second: float = 30.0
+    private_chat_interval: float = 1.0
+    group_chat_interval: float = 3.0  # 20 a minute
+    share: int = 1  # senders sharing the bot token
+    clock: Callable[[], float] = time.monotonic
+    _next_global: float = 0.0
+    _next_for_chat: dict[int, float] = field(default_factory=dict)
+    _paused_until: float = 0.0
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def reserve(self, chat_id: int) -> float:
+        """Book the next slot for a message to ``chat_id``; returns how long to wait before sending."""
+        now = self.clock()
+        interval_global = self.share / self.per_second
+        chat_interval = self.group_chat_interval if chat_id < 0 else self.private_chat_interval
+        at = max(now, self._next_global, self._next_for_chat.get(chat_id, 0.0), self._paused_until)
+        self._next_global = at + interval_global
+        self._next_for_chat[chat_id] = at + chat_interval
+        if len(self._next_for_chat) > 50_000:  # forget chats whose slot has long passed
+            self._next_for_chat = {c: t for c, t in self._next_for_chat.items() if t > now}
+        return at - now
+
+    async def wait_turn(self, chat_id: int) -> None:
+        async with self._lock:
+            delay = self.reserve(chat_id)
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def pause(self, seconds: float) -> None:
+        """Telegram said 429: nobody sends until retry_after has passed."""
+        self._paused_until = max(self._paused_until, self.clock() + seconds)
