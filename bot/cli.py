@@ -12,11 +12,11 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from bot.commands import db, enrol, escalations, protocols, triage
+from bot.commands import db, enrol, escalations, protocols, run, triage
 from bot.settings import Settings
 from flows.yamlsource import DataError
 
-SUBCOMMANDS = (protocols, triage, db, enrol, escalations)
+SUBCOMMANDS = (run, protocols, triage, db, enrol, escalations)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         settings = Settings()
         settings.clinic  # noqa: B018 - fail early, with the file and line, on a bad clinic file

@@ -1,0 +1,24 @@
+"""`aftercare run`: the bot and the scheduler (and, in local mode, the Telegram emulator) in one process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from bot.database import open_database
+from bot.runtime import run
+from bot.settings import Settings
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("run", help="run the service (local mode without TELEGRAM_BOT_TOKEN)")
+    parser.set_defaults(handler=run_command)
+
+
+def run_command(args: argparse.Namespace, settings: Settings) -> int:
+    engine = open_database(settings)
+    try:
+        asyncio.run(run(settings, engine))
+    finally:
+        engine.dispose()
+    return 0

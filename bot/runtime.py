@@ -1,0 +1,151 @@
+"""Running Aftercare: the bot, the scheduler and (in local mode) the Telegram emulator, in one event loop.
+
+With no TELEGRAM_BOT_TOKEN it runs in local mode: the built-in Telegram emulator on EMULATOR_PORT, a
+staff group chat inside it, a clock a person can move forward from the patient's phone page, and a fresh
+demo invite printed at start. With a token it talks to Telegram (or TELEGRAM_API_BASE_URL), by long
+polling, or by webhook when WEBHOOK_URL is set. SIGTERM and Ctrl+C stop it cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from urllib.parse import urlparse
+
+from sqlalchemy import Engine
+
+from bot.app import Service, build
+from bot.clock import Clock
+from bot.emulator.emulator import Emulator
+from bot.emulator.server import RunningServer, serve, start_server
+from bot.limits import SendLimits
+from bot.links import LOCAL_BOT_USERNAME, bot_username, invite_link
+from bot.settings import Settings
+from bot.webhook import create_webhook_app, process_forever
+from bot.wording import when
+from flows.catalogue import bundled_protocols
+from storage.db import session_scope
+from storage.followup import enrol_on_protocol
+
+log = logging.getLogger(__name__)
+LOCAL_STAFF_GROUP = "Pain Clinic staff"
+
+
+@dataclass(kw_only=True)
+class Running:
+    service: Service
+    emulator: Emulator | None = None
+    servers: list[RunningServer] = field(default_factory=list)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings, engine: Engine, *, clock: Clock | None = None,
+                  emulator_port: int | None = None, limits: SendLimits | None = None) -> AsyncIterator[Running]:
+    """Build everything (starting the emulator in local mode); the caller runs ``service.run``."""
+    clinic = settings.clinic
+    clock = clock or Clock(movable=settings.local_mode)
+    emulator: Emulator | None = None
+    servers: list[RunningServer] = []
+    staff_chat_id = settings.staff_chat_id
+    if settings.local_mode:
+        emulator = Emulator(bot_username=LOCAL_BOT_USERNAME)
+        server = await serve(emulator, port=settings.emulator_port if emulator_port is None else emulator_port)
+        servers.append(server)
+        token, base_url = emulator.token, server.bot_api_url
+        if staff_chat_id is None:
+            nurse = emulator.create_user(first_name="Jo", last_name="(clinic nurse)")
+            staff_chat_id = emulator.create_group(title=LOCAL_STAFF_GROUP, member_ids=[nurse.id]).id
+    else:
+        assert settings.telegram_bot_token is not None
+        token, base_url = settings.telegram_bot_token, settings.telegram_api_base_url
+    service = build(clinic=clinic, engine=engine, clock=clock, token=token, base_url=base_url,
+                    staff_chat_id=staff_chat_id, alert_amber=settings.alert_amber_to_staff_chat,
+                    tick_seconds=settings.tick_seconds, limits=limits)
+    if emulator is not None:
+        emulator.clock_now = lambda: clinic.local(clock.now())
+        emulator.on_advance_clock = _clock_hook(service, clock)
+    result = Running(service=service, emulator=emulator, servers=servers)
+    try:
+        yield result
+    finally:
+        for task in result.tasks:
+            task.cancel()
+        for server in reversed(servers):
+            await server.aclose()
+
+
+def _clock_hook(service: Service, clock: Clock) -> Callable[[timedelta], Awaitable[str]]:
+    async def advance(delta: timedelta) -> str:
+        now = clock.advance(delta)
+        report = await service.tick()
+        local = service.clinic.local(now)
+        sent = f"; {report.started} check-in(s) sent" if report.started else ""
+        return f"Clinic time is now {local:%a %d %b %Y %H:%M}{sent}"
+
+    return advance
+
+
+async def run(settings: Settings, engine: Engine) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with running(settings, engine) as live:
+        webhook = bool(settings.webhook_url) and not settings.local_mode
+        if webhook:
+            await _start_webhook(settings, live)
+        _banner(settings, live)
+        await live.service.run(stop, polling=not webhook)
+    log.info("stopped cleanly")
+
+
+async def _start_webhook(settings: Settings, live: Running) -> None:
+    assert settings.webhook_url and settings.webhook_secret
+    path = urlparse(settings.webhook_url).path or "/"
+    app, queue = create_webhook_app(live.service.inbound, secret=settings.webhook_secret, path=path)
+    live.servers.append(await start_server(app, host=settings.webhook_listen, port=settings.webhook_port))
+    live.tasks.append(asyncio.create_task(process_forever(live.service.inbound, queue)))
+    bot = live.service.application.bot
+    await bot.initialize()
+    await bot.set_webhook(url=settings.webhook_url, secret_token=settings.webhook_secret,
+                          allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"])
+
+
+def demo_invite(settings: Settings, engine: Engine, clock: Clock, *, name: str = "Sam") -> str:
+    """Enrol a demo patient whose injection was 4 hours ago; returns their invite link."""
+    protocol = bundled_protocols()["sacroiliac-joint-injection"]
+    now = clock.now()
+    with session_scope(engine) as session:
+        enrolment = enrol_on_protocol(session=session, clinic=settings.clinic, protocol=protocol, display_name=name,
+                                      performed_at=now - timedelta(hours=4), diabetic=True,
+                                      invite_ttl=timedelta(hours=settings.invite_ttl_hours), now=now,
+                                      actor="demo")
+        first = min((c.due_at for c in enrolment.checkins), default=None)
+        token = enrolment.invite_token
+    log.info("demo patient enrolled; first check-in %s", when(first, clinic=settings.clinic, now=now) if first else "-")
+    return invite_link(bot_username(settings), token)
+
+
+def _banner(settings: Settings, live: Running) -> None:
+    lines = ["", "Aftercare is running."]
+    if live.emulator is not None:
+        phone = live.servers[0].base_url + "/"
+        link = demo_invite(settings, live.service.engine, live.service.clock)
+        lines += [
+            "Local mode: no TELEGRAM_BOT_TOKEN, so it uses its built-in Telegram emulator, SQLite and the demo clinic.",
+            f"  The patient's phone:  {phone}",
+            f"  A demo patient's invite link (paste it into the phone page): {link}",
+            "  Use the clock buttons on the phone page to move time on (next morning, +1 day...).",
+        ]
+    else:
+        mode = f"webhook at {settings.webhook_url}" if settings.webhook_url and not settings.local_mode else "polling"
+        lines.append(f"  Telegram: {mode}")
+    lines += [f"  Database: {settings.database_url}", "Stop with Ctrl+C.", ""]
+    print("\n".join(lines), flush=True)
