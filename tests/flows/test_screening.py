@@ -1,0 +1,454 @@
+"""Tests for flows.screening, the free-text safety net.
+
+Three layers: every rule fires on a realistic message (and every rule in the lexicon has such a test); each
+context type sets a phrase aside, and only when it should; and the corpus of patient messages meets the
+safety targets (no red missed, amber-or-red recall >= 95%, green specificity >= 90%), printed with -s.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import flows.screening as screening_module
+from flows.levels import Level
+from flows.screening import SCREENING_FAILED, LexiconError, Screening, rule_ids, screen
+from flows.screening._lexicon import parse_lexicon
+
+CORPUS = Path(__file__).parent / "corpus"
+
+# The advice ids agreed with the advice catalogue: a rule may point at no other.
+AGREED_ADVICE = frozenset({
+    "red.ces", "red.leg_weakness", "red.fever_back_pain", "red.severe_back_pain", "red.sepsis",
+    "red.anaphylaxis", "red.chest_pain", "red.headache_meningism", "red.dka", "red.hypo", "red.crisis",
+    "amber.wound", "amber.fever", "amber.positional_headache", "amber.urine_retention",
+    "amber.glucose_high", "amber.itchy_rash", "amber.pain_uncontrolled", "amber.mood",
+    "amber.numbness_persisting", "amber.bleeding", "amber.unwell",
+})  # fmt: skip
+
+# One realistic message per rule. A rule missing from the lexicon fails its line here.
+RULE_EXAMPLES = {
+    "red.ces.saddle_numbness": "Had a funny feeling when I wiped, like it's numb round my bum",
+    "red.ces.bladder": "I've been trying to wee for an hour and I just can't go",
+    "red.ces.bowel": "I didn't even know I needed a poo, it just came out",
+    "red.ces.both_legs": "both my legs have gone heavy and numb since tea time",
+    "red.ces.sexual": "can't get an erection since the injection, never had that before",
+    "red.leg_weakness": "my right leg keeps buckling when I walk",
+    "red.fever_back_pain": "temperature 38.4 tonight and my lower back is really sore",
+    "red.fever_back_pain.nerve_symptoms": "I've got a fever and my left foot is dragging",
+    "red.fever_back_pain.unwell": "I feel really poorly and my back pain is getting worse",
+    "red.severe_back_pain": "sudden excruciating pain in my back about an hour ago",
+    "red.sepsis.confusion": "Mum is really confused this evening. This is her daughter writing",
+    "red.sepsis.shivering": "I can't stop shivering, my teeth are chattering",
+    "red.sepsis.muscle_pain": "every muscle in my body is in agony",
+    "red.sepsis.no_urine": "I haven't had a wee all day",
+    "red.sepsis.breathless": "so breathless I can't finish a sentence",
+    "red.sepsis.skin": "my skin has gone all mottled on my legs",
+    "red.sepsis.dying": "honestly I feel like I'm dying",
+    "red.anaphylaxis.swelling": "my tongue is swelling up",
+    "red.anaphylaxis.breathing": "I'm wheezing and struggling to breathe",
+    "red.chest_pain": "pain in my chest going into my jaw",
+    "red.headache_meningism": "terrible headache and a stiff neck",
+    "red.headache_meningism.seizure": "I had a fit this afternoon",
+    "red.dka.ketones": "ketones are 3.6",
+    "red.dka.symptoms": "sugars 22 and I've been throwing up all night",
+    "red.hypo": "sugar 3.2 and I feel really drowsy",
+    "red.crisis": "I don't want to be here anymore",
+    "amber.wound": "the injection site is swollen and warm",
+    "amber.fever": "temp 38.3 this evening",
+    "amber.positional_headache": "headache every time I stand up, goes when I lie down",
+    "amber.urine_retention": "haven't had a wee since I got home 7 hours ago",
+    "amber.glucose_high": "blood sugar 16 before bed",
+    "amber.glucose_high.ketones": "ketones 1.4",
+    "amber.itchy_rash": "I've come out in an itchy rash on my arms",
+    "amber.pain_uncontrolled": "the painkillers aren't touching it and the pain is much worse",
+    "amber.mood": "I've been feeling really low and tearful",
+    "amber.numbness_persisting.one_leg": "my left thigh is still numb",
+    "amber.numbness_persisting.after_anaesthetic": "legs still numb from the injection this morning",
+    "amber.bleeding": "I'm 60 and I've started bleeding again, heavy",
+    "amber.unwell": "I feel really unwell today",
+    "amber.unwell.fainted": "I fainted in the shower",
+}
+
+
+def _level_of(rule: str) -> Level:
+    return Level(rule.split(".", 1)[0])
+
+
+@pytest.mark.parametrize(("rule", "text"), sorted(RULE_EXAMPLES.items()))
+def test_each_rule_fires_on_a_realistic_message(rule: str, text: str) -> None:
+    result = screen(text)
+    assert rule in result.rules
+    assert result.level >= _level_of(rule)
+
+
+def test_every_rule_in_the_lexicon_has_an_example_above() -> None:
+    assert set(rule_ids()) == set(RULE_EXAMPLES)
+
+
+def test_rules_point_only_at_agreed_advice_that_the_catalogue_has() -> None:
+    lexicon = yaml.safe_load((files("flows") / "data" / "symptoms.yaml").read_text(encoding="utf-8"))
+    catalogue = yaml.safe_load((files("flows") / "data" / "advice.yaml").read_text(encoding="utf-8"))
+    card_ids = {card["id"] for card in catalogue["cards"]}
+    used = {rule["advice"] for rule in lexicon["rules"]}
+    assert used <= AGREED_ADVICE
+    assert used <= card_ids
+
+
+def test_findings_carry_level_and_advice_and_worst_comes_first() -> None:
+    result = screen("itchy rash on my arms and I can't feel my legs")
+    assert result.level is Level.RED
+    assert result.rules == ("red.ces.both_legs", "amber.itchy_rash")
+    assert [f.advice for f in result.findings] == ["red.ces", "amber.itchy_rash"]
+
+
+@pytest.mark.parametrize(
+    "text", ["thanks", "feeling a bit sore", "pain is a 4 today", "bit of a flare", "face is red and warm",
+             "can't sleep last night", "when is my next check in?"],
+)  # fmt: skip
+def test_everyday_messages_from_the_brief_are_green(text: str) -> None:
+    result = screen(text)
+    assert result.level is Level.GREEN
+    assert result.findings == ()
+
+
+# ---------------------------------------------------------------- context: each one sets aside, and only then
+
+
+def _reasons(result: Screening) -> set[tuple[str, str]]:
+    return {(d.rule, d.reason) for d in result.discounted}
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("no fever", "amber.fever"),
+        ("I haven't had any numbness down below", "red.ces.saddle_numbness"),
+        ("No fever, numbness or bladder problems", "red.ces.bladder"),
+        ("Numb bum? None.", "red.ces.saddle_numbness"),
+        ("I'm not suicidal", "red.crisis"),
+        ("legs were numb after the injection but it's all worn off now", "red.ces.both_legs"),
+    ],
+)
+def test_negation_sets_the_phrase_aside(text: str, rule: str) -> None:
+    result = screen(text)
+    assert result.level is Level.GREEN
+    assert (rule, "negated") in _reasons(result)
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("no fever but I can't feel myself when I wipe", "red.ces.saddle_numbness"),  # "but" ends the scope
+        ("no fever, legs numb", "red.ces.both_legs"),  # a comma with no "or" is not a list
+        ("no fever legs numb", "red.ces.both_legs"),  # old-style texting, no punctuation
+        ("No fever and I can't pee", "red.ces.bladder"),  # "and I" starts a new statement
+        ("I'm not able to pee", "red.ces.bladder"),  # the "not" belongs to the symptom
+        ("numbness in both legs, not gone yet", "red.ces.both_legs"),  # "not gone" is not a negation
+        ("the numbness in both legs has nearly gone", "red.ces.both_legs"),
+        ("I don't have any numbness apart from round my back passage", "red.ces.saddle_numbness"),
+        ("If the injection doesn't work I'll kill myself", "red.crisis"),  # the "not" negates "work"
+        ("numbness - none. bladder - none. weakness - yes both legs", "red.ces.both_legs"),
+    ],
+)
+def test_negation_does_not_reach_a_red_flag_it_does_not_govern(text: str, rule: str) -> None:
+    assert rule in screen(text).rules
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("years ago I had bladder problems", "red.ces.bladder"),
+        ("had a fever last month before the injection", "amber.fever"),
+        ("wet myself laughing at the telly, nothing new", "red.ces.bladder"),
+        ("Back in 2019 I had an epidural and my legs were numb for a day", "red.ces.both_legs"),
+    ],
+)
+def test_the_past_and_long_standing_are_set_aside(text: str, rule: str) -> None:
+    result = screen(text)
+    assert result.level is Level.GREEN
+    assert (rule, "past") in _reasons(result)
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("I had bladder problems years ago but now I can't pee", "red.ces.bladder"),
+        ("I've had bladder problems since the injection", "red.ces.bladder"),
+        ("I've always had a weak bladder but it's worse now", "red.ces.bladder"),
+        ("I've been bleeding quite heavily, I'm 63 and my periods stopped years ago", "amber.bleeding"),
+        ("Had a fever last month, and my legs are weak", "red.ces.both_legs"),
+    ],
+)
+def test_the_past_does_not_hide_what_is_happening_now(text: str, rule: str) -> None:
+    assert rule in screen(text).rules
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("what if I get a fever?", "amber.fever"),
+        ("should I worry if my legs go numb?", "red.ces.both_legs"),
+        ("The nurse told me to watch out for numbness round my bottom", "red.ces.saddle_numbness"),
+        ("Can the injection cause bladder problems?", "red.ces.bladder"),
+    ],
+)
+def test_hypotheticals_are_set_aside(text: str, rule: str) -> None:
+    result = screen(text)
+    assert result.level is Level.GREEN
+    assert (rule, "hypothetical") in _reasons(result)
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("What if the numbness in both legs doesn't go away? It's been 2 days", "red.ces.both_legs"),
+        ("Should I be worried that I can't feel my bum on the toilet?", "red.ces.saddle_numbness"),
+        ("Is it normal to have numbness in both legs?", "red.ces.both_legs"),
+        ("What should I do if my temperature goes above 38? It's 38.3 now", "amber.fever"),
+        # Crisis is never set aside as a question.
+        ("If this injection hasn't worked I'd rather not wake up", "red.crisis"),
+    ],
+)
+def test_a_question_about_a_present_symptom_is_not_hypothetical(text: str, rule: str) -> None:
+    assert rule in screen(text).rules
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("my husband has a temperature", "amber.fever"),
+        ("My friend had the same injection and couldn't pee for a day", "red.ces.bladder"),
+        ("my son has been self harming, is there someone he can talk to?", "red.crisis"),
+    ],
+)
+def test_someone_elses_symptoms_are_set_aside(text: str, rule: str) -> None:
+    result = screen(text)
+    assert result.level is Level.GREEN
+    assert (rule, "other_person") in _reasons(result)
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("my husband says I have a temperature", "amber.fever"),
+        ("me and my husband both have a temperature", "amber.fever"),
+        ("my wife has had a cold all week but now I've got a temp of 38.7", "amber.fever"),
+        ("This is his daughter. Dad can't pee and he's burning up", "red.ces.bladder"),  # a carer writing
+        ("Husband here, she had the injection on Monday and she's not making sense", "red.sepsis.confusion"),
+        ("My husband doesn't know but I've been thinking of ending my life", "red.crisis"),
+    ],
+)
+def test_the_patient_or_a_carer_writing_for_them_is_not_someone_else(text: str, rule: str) -> None:
+    assert rule in screen(text).rules
+
+
+def test_numb_legs_on_the_day_of_the_injection_are_amber_not_red() -> None:
+    result = screen("legs are numb still from the injection this afternoon")
+    assert result.rules == ("amber.numbness_persisting.after_anaesthetic",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "legs are numb still from the injection yesterday",  # no longer the numbing medicine
+        "legs numb from the injection this morning and getting worse",
+        "my legs are numb",  # no day given: both legs is red
+    ],
+)
+def test_numb_legs_are_red_unless_clearly_the_numbing_medicine_today(text: str) -> None:
+    assert "red.ces.both_legs" in screen(text).rules
+
+
+def test_one_numb_leg_is_amber_and_a_weak_one_is_red() -> None:
+    assert screen("my left leg is numb").rules == ("amber.numbness_persisting.one_leg",)
+    assert screen("my left leg is weak").rules == ("red.leg_weakness",)
+
+
+# ---------------------------------------------------------------- numbers, combinations, spans
+
+
+@pytest.mark.parametrize(
+    ("text", "rule", "fires"),
+    [
+        ("temperature 37.6", "amber.fever", False),
+        ("temperature 37.9", "amber.fever", True),  # NHS Inform's 37.8: the lower of the UK thresholds
+        ("temp 100.4F", "amber.fever", True),
+        ("temp 99.5", "amber.fever", False),
+        ("sugar 12", "amber.glucose_high", False),
+        ("sugar 12.5", "amber.glucose_high", True),
+        ("blood glucose 300", "amber.glucose_high", True),  # mg/dL, 16.7 mmol/L
+        ("sugar 3.5", "red.hypo", True),
+        ("sugar 4.5", "red.hypo", False),
+        ("ketones 0.4", "amber.glucose_high.ketones", False),
+        ("ketones 1.2", "amber.glucose_high.ketones", True),
+        ("ketones 3.4", "red.dka.ketones", True),
+        ("pain 9/10 all day", "amber.pain_uncontrolled", True),
+        ("pain 8/10 today", "amber.pain_uncontrolled", False),
+    ],
+)
+def test_numbers_are_read_against_the_reference_thresholds(text: str, rule: str, fires: bool) -> None:
+    assert (rule in screen(text).rules) is fires
+
+
+def test_fever_with_back_pain_is_red_and_replaces_the_amber_fever() -> None:
+    result = screen("temperature 38.4 and my back is killing me")
+    assert result.rules == ("red.fever_back_pain",)
+
+
+def test_fever_with_a_nerve_symptom_reports_both() -> None:
+    rules = screen("I've got a fever and my left leg is weak").rules
+    assert {"red.fever_back_pain.nerve_symptoms", "red.leg_weakness"} <= set(rules)
+    assert "amber.fever" not in rules
+
+
+def test_a_wound_sign_counts_only_in_the_sentence_that_names_the_site() -> None:
+    assert screen("The injection site is fine. My face is red").level is Level.GREEN
+    assert screen("The injection site is red").rules == ("amber.wound",)
+
+
+def test_a_red_flag_buried_in_a_long_chatty_message_is_found() -> None:
+    chat = "Lovely weather today, went to the garden centre with my sister and had a scone. " * 120
+    text = chat + "Oh and I can't feel myself when I wipe, probably nothing. " + chat
+    assert len(text) > 10_000
+    result = screen(text)
+    assert result.rules == ("red.ces.saddle_numbness",)
+    finding = result.findings[0]
+    assert text[finding.start : finding.end] == "can't feel myself when I wipe"
+
+
+def test_spans_point_at_the_patients_own_words_despite_emoji_and_curly_quotes() -> None:
+    text = "Hiya 😊😊  I CAN\u2019T feel my legs!!"
+    finding = screen(text).findings[0]
+    assert text[finding.start : finding.end] == "CAN\u2019T feel my legs"
+
+
+def test_typos_and_slang_are_understood() -> None:
+    assert "red.ces.both_legs" in screen("cnt feel my feet.. both..").rules
+    assert "amber.fever" in screen("got a bit of a temprature").rules
+    assert "red.ces.bladder" in screen("peed myself in tesco").rules
+
+
+# ---------------------------------------------------------------- robustness
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=400))
+def test_screen_never_raises_and_spans_stay_inside_the_text(text: str) -> None:
+    result = screen(text)
+    assert result.level == max((f.level for f in result.findings), default=Level.GREEN)
+    spans = [(f.start, f.end) for f in result.findings] + [(d.start, d.end) for d in result.discounted]
+    assert all(0 <= start <= end <= len(text) for start, end in spans)
+    assert SCREENING_FAILED not in result.rules
+
+
+def test_a_failure_inside_screening_comes_back_amber_for_a_person(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> None:
+        raise RuntimeError("lexicon unreadable")
+
+    monkeypatch.setattr(screening_module, "lexicon", broken)
+    result = screen("I can't feel my legs")
+    assert result.level is Level.AMBER
+    assert result.rules == (SCREENING_FAILED,)
+
+
+def test_not_even_a_wrong_type_raises() -> None:
+    assert screen(cast(str, None)).level is Level.AMBER
+
+
+def _lexicon_text(**rule: Any) -> str:
+    lexicon = yaml.safe_load((files("flows") / "data" / "symptoms.yaml").read_text(encoding="utf-8"))
+    lexicon["rules"].append(rule)
+    return yaml.safe_dump(lexicon)
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ({"id": "red.ces.new", "level": "red", "advice": "amber.wound", "patterns": ["x"]}, "advice id"),
+        ({"id": "amber.fever.x", "level": "red", "advice": "amber.fever", "patterns": ["x"]}, "level"),
+        ({"id": "red.ces.x", "level": "red", "advice": "red.ces", "when": [["no_such"]]}, "unknown concepts"),
+        ({"id": "red.ces.x", "level": "red", "advice": "red.ces", "patterns": ["(open"]}, "does not compile"),
+        ({"id": "red.ces.x", "level": "red", "advice": "red.ces", "patterns": ["@nope"]}, "unknown macro"),
+        ({"id": "red.ces.bladder", "level": "red", "advice": "red.ces", "patterns": ["x"]}, "duplicate"),
+    ],
+)
+def test_a_doubtful_lexicon_is_refused_with_the_rule_named(rule: dict[str, Any], message: str) -> None:
+    with pytest.raises(LexiconError, match=message):
+        parse_lexicon(_lexicon_text(**rule))
+
+
+# ---------------------------------------------------------------- the corpus and its targets
+
+
+@dataclass(frozen=True, kw_only=True)
+class Figures:
+    counts: dict[str, int]
+    red_missed: list[str]
+    red_recall: float
+    amber_or_red_recall: float
+    green_specificity: float
+    expected_rules_found: float
+
+    def line(self, name: str) -> str:
+        return (
+            f"{name}: {sum(self.counts.values())} messages {self.counts}; red missed {len(self.red_missed)}; "
+            f"red recall {self.red_recall:.3f}; amber-or-red recall {self.amber_or_red_recall:.3f}; "
+            f"green specificity {self.green_specificity:.3f}; "
+            f"expected rule ids found {self.expected_rules_found:.3f}"
+        )
+
+
+def _load(name: str) -> list[dict[str, Any]]:
+    lines = (CORPUS / name).read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines if line.strip()]
+    known = set(rule_ids())
+    for row in rows:
+        assert set(row) <= {"text", "expected", "rules", "note"}, row
+        assert row["expected"] in {"red", "amber", "green"}, row
+        assert set(row["rules"]) <= known, row
+        assert (row["expected"] == "green") == (not row["rules"]), row
+    return rows
+
+
+def _figures(rows: list[dict[str, Any]]) -> Figures:
+    counts = {level: sum(r["expected"] == level for r in rows) for level in ("red", "amber", "green")}
+    results = [(row, screen(row["text"])) for row in rows]
+    red = [(row, got) for row, got in results if row["expected"] == "red"]
+    flagged = [(row, got) for row, got in results if row["expected"] != "green"]
+    green = [(row, got) for row, got in results if row["expected"] == "green"]
+    expected_rules = [(rule, got) for row, got in flagged for rule in row["rules"]]
+    return Figures(
+        counts=counts,
+        red_missed=[row["text"] for row, got in red if got.level is not Level.RED],
+        red_recall=sum(got.level is Level.RED for _, got in red) / len(red),
+        amber_or_red_recall=sum(got.level >= Level.AMBER for _, got in flagged) / len(flagged),
+        green_specificity=sum(got.level is Level.GREEN for _, got in green) / len(green),
+        expected_rules_found=sum(rule in got.rules for rule, got in expected_rules) / len(expected_rules),
+    )
+
+
+@pytest.mark.parametrize("name", ["messages.jsonl", "holdout.jsonl", "holdout2.jsonl"])
+def test_corpus_meets_the_safety_targets(name: str) -> None:
+    figures = _figures(_load(name))
+    print("\n" + figures.line(name))
+    assert figures.red_missed == []
+    assert figures.amber_or_red_recall >= 0.95
+    assert figures.green_specificity >= 0.90
+
+
+def test_the_main_corpus_is_big_and_mixed_as_agreed() -> None:
+    counts = _figures(_load("messages.jsonl")).counts
+    total = sum(counts.values())
+    assert total >= 300
+    assert 0.30 <= counts["red"] / total <= 0.40
+    assert 0.20 <= counts["amber"] / total <= 0.30
+    assert 0.35 <= counts["green"] / total <= 0.45
