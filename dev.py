@@ -27,7 +27,7 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
 def _run(*args: str | Path, env: dict[str, str] | None = None) -> int:
     print("+", " ".join(str(a) for a in args), flush=True)
-    return subprocess.call([str(a) for a in args], cwd=ROOT, env=env)
+    return subprocess.call([str(a) for a in args], cwd=ROOT, env=env)  # noqa: S603 - our own fixed commands
 
 
 def ensure_venv() -> None:
@@ -41,10 +41,29 @@ def ensure_venv() -> None:
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
     py = BIN / "python"
     steps = [
-        (py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--require-hashes",
-         "-r", LOCK),
-        (py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
-         "--no-build-isolation", "-e", ROOT),
+        (
+            py,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--require-hashes",
+            "-r",
+            LOCK,
+        ),
+        (
+            py,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--no-build-isolation",
+            "-e",
+            ROOT,
+        ),
     ]
     for step in steps:
         if _run(*step) != 0:
@@ -69,8 +88,20 @@ def run_tests(extra: list[str]) -> int:
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "help"
     if command == "lock":
-        return _run("uv", "pip", "compile", "pyproject.toml", "--extra", "dev", "--generate-hashes",
-                    "--python-version", "3.11", "--universal", "-o", LOCK)
+        return _run(
+            "uv",
+            "pip",
+            "compile",
+            "pyproject.toml",
+            "--extra",
+            "dev",
+            "--generate-hashes",
+            "--python-version",
+            "3.11",
+            "--universal",
+            "-o",
+            LOCK,
+        )
     if command not in {"run", "test"}:
         print(__doc__)
         return 0 if command in {"help", "-h", "--help"} else 2

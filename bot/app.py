@@ -61,8 +61,13 @@ class Service:
             await self.application.start()
             job_queue = self.application.job_queue
             assert job_queue is not None, "install python-telegram-bot[job-queue]"
-            job_queue.run_repeating(self._tick_job, interval=self.tick_seconds, first=0.5, name="scheduler-tick",
-                                    job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
+            job_queue.run_repeating(
+                self._tick_job,
+                interval=self.tick_seconds,
+                first=0.5,
+                name="scheduler-tick",
+                job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+            )
             backlog = await self.inbound.process_backlog()
             if backlog:
                 log.info("processed %s updates recorded before the last stop", backlog)
@@ -87,7 +92,9 @@ class Service:
         delay = 1.0
         while not stop.is_set():
             try:
-                updates = await bot.get_updates(offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES)
+                updates = await bot.get_updates(
+                    offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
+                )
             except Conflict:
                 log.error("another process is polling this bot token; only one may poll (retrying in 5 s)")
                 await asyncio.sleep(5)
@@ -111,29 +118,49 @@ class Service:
     async def _tick_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
             report = await self.tick()
-        except Exception:  # noqa: BLE001 - a failed tick is retried at the next one
+        except Exception:
             log.exception("scheduler tick failed")
             return
         if report.started or report.missed or report.unanswered:
             log.info("tick: %s", report)
 
 
-def build(*, clinic: Clinic, engine: Engine, clock: Clock, token: str, base_url: str, staff_chat_id: int | None,
-          alert_amber: bool, tick_seconds: float, owner: str | None = None,
-          limits: SendLimits | None = None) -> Service:
+def build(
+    *,
+    clinic: Clinic,
+    engine: Engine,
+    clock: Clock,
+    token: str,
+    base_url: str,
+    staff_chat_id: int | None,
+    alert_amber: bool,
+    tick_seconds: float,
+    owner: str | None = None,
+    limits: SendLimits | None = None,
+) -> Service:
     owner = owner or f"{socket.gethostname()}:{os.getpid()}"
-    application = (ApplicationBuilder().token(token).base_url(base_url).updater(None)
-                   .connection_pool_size(64).build())
+    application = (
+        ApplicationBuilder().token(token).base_url(base_url).updater(None).connection_pool_size(64).build()
+    )
     staff = StaffAlerts(clinic=clinic, staff_chat_id=staff_chat_id, alert_amber=alert_amber)
     conversation = Conversation(clinic=clinic, staff=staff)
     desk = Desk(clinic=clinic, conversation=conversation, staff_chat_id=staff_chat_id)
     register(application, desk)
-    outbox = Outbox(engine=engine, bot=application.bot, owner=owner, now=clock.now, limits=limits or SendLimits())
-    inbound = Inbound(engine=engine, application=application, clinic=clinic, now=clock.now,
-                      on_processed=outbox.wake.set)
+    outbox = Outbox(
+        engine=engine, bot=application.bot, owner=owner, now=clock.now, limits=limits or SendLimits()
+    )
+    inbound = Inbound(
+        engine=engine, application=application, clinic=clinic, now=clock.now, on_processed=outbox.wake.set
+    )
     scheduler = Scheduler(engine=engine, clinic=clinic, conversation=conversation, owner=owner)
-    return Service(clinic=clinic, engine=engine, clock=clock, application=application, desk=desk,
-                   scheduler=scheduler, outbox=outbox, inbound=inbound, tick_seconds=tick_seconds)
-
-
-
+    return Service(
+        clinic=clinic,
+        engine=engine,
+        clock=clock,
+        application=application,
+        desk=desk,
+        scheduler=scheduler,
+        outbox=outbox,
+        inbound=inbound,
+        tick_seconds=tick_seconds,
+    )

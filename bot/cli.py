@@ -22,7 +22,8 @@ SUBCOMMANDS = (run, protocols, triage, db, enrol, escalations)
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aftercare",
-        description="Aftercare: Telegram follow-up for pain-clinic patients after spinal and joint injections.",
+        description="Aftercare: Telegram follow-up for pain-clinic patients after spinal and joint "
+        "injections.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in SUBCOMMANDS:

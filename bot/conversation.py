@@ -1,4 +1,4 @@
-"""Running a patient's check-ins: the engine decides, this module records the decisions and queues the messages.
+"""Running a patient's check-ins: the engine decides; this module records the decisions and queues messages.
 
 Everything one step decides (answers, escalations, staff alerts, the state, the replies) is written in the
 caller's transaction, so a crash cannot keep half of it: either the reply and the escalation are both
@@ -52,23 +52,36 @@ class Conversation:
     def protocol_for(self, session: Session, episode: Episode) -> ResolvedProtocol:
         """The exact protocol this episode was enrolled on (cached by digest: snapshots never change)."""
         if episode.protocol_digest not in self._protocols:
-            self._protocols[episode.protocol_digest] = pinned_protocol(session=session,
-                                                                       digest=episode.protocol_digest)
+            self._protocols[episode.protocol_digest] = pinned_protocol(
+                session=session, digest=episode.protocol_digest
+            )
         return self._protocols[episode.protocol_digest]
 
     def begin_checkin(self, session: Session, ctx: CheckInContext, *, owner: str, now: datetime) -> None:
         protocol = self.protocol_for(session, ctx.episode)
         checkin = protocol.checkin(ctx.checkin.key)
-        transition = begin(protocol, checkin.id, patient=PatientFacts(diabetic=ctx.patient.diabetic),
-                           day=checkin.day, history=self._history(session, ctx.episode, now=now), now=now)
+        transition = begin(
+            protocol,
+            checkin.id,
+            patient=PatientFacts(diabetic=ctx.patient.diabetic),
+            day=checkin.day,
+            history=self._history(session, ctx.episode, now=now),
+            now=now,
+        )
         assert ctx.checkin.id is not None
-        if not mark_checkin_awaiting_reply(session=session, checkin_id=ctx.checkin.id, owner=owner,
-                                           state_json=transition.state.to_json(), now=now):
+        if not mark_checkin_awaiting_reply(
+            session=session,
+            checkin_id=ctx.checkin.id,
+            owner=owner,
+            state_json=transition.state.to_json(),
+            now=now,
+        ):
             return  # another worker took this check-in over when our lease ran out
         self._apply(session, ctx, protocol, transition, now=now, opener="checkin.start")
 
-    def answer(self, session: Session, ctx: CheckInContext, answer: Answer, *, now: datetime,
-               inbound_id: int | None) -> None:
+    def answer(
+        self, session: Session, ctx: CheckInContext, answer: Answer, *, now: datetime, inbound_id: int | None
+    ) -> None:
         """Apply a reply. Raises flows.engine.IllegalStep (nothing changed) if it cannot apply."""
         protocol = self.protocol_for(session, ctx.episode)
         state = CheckInState.from_json(ctx.checkin.state_json or "")
@@ -96,13 +109,23 @@ class Conversation:
             return
         ask: AskQuestion | AskConfirmation
         if state.phase is Phase.CONFIRMING:
-            ask = AskConfirmation(checkin_id=state.checkin_id, question_id=question,
-                                  understood_as=state.unconfirmed_text or "")
+            ask = AskConfirmation(
+                checkin_id=state.checkin_id, question_id=question, understood_as=state.unconfirmed_text or ""
+            )
         else:
-            ask = AskQuestion(checkin_id=state.checkin_id, question_id=question,
-                              options=options_for(protocol.question(question)))
-        self._apply(session, ctx, protocol, Transition(state=state, effects=(ask,)), now=now,
-                    opener="checkin.reminder")
+            ask = AskQuestion(
+                checkin_id=state.checkin_id,
+                question_id=question,
+                options=options_for(protocol.question(question)),
+            )
+        self._apply(
+            session,
+            ctx,
+            protocol,
+            Transition(state=state, effects=(ask,)),
+            now=now,
+            opener="checkin.reminder",
+        )
 
     def current_question(self, ctx: CheckInContext) -> tuple[str | None, Phase]:
         state = CheckInState.from_json(ctx.checkin.state_json or "")
@@ -110,18 +133,36 @@ class Conversation:
 
     # ------------------------------------------------------------------------------------------ internals
 
-    def _apply(self, session: Session, ctx: CheckInContext, protocol: ResolvedProtocol, transition: Transition, *,
-               now: datetime, opener: str | None = None, inbound_id: int | None = None) -> None:
+    def _apply(
+        self,
+        session: Session,
+        ctx: CheckInContext,
+        protocol: ResolvedProtocol,
+        transition: Transition,
+        *,
+        now: datetime,
+        opener: str | None = None,
+        inbound_id: int | None = None,
+    ) -> None:
         assert ctx.checkin.id is not None and ctx.patient.id is not None
         self._record(session, ctx, transition, now=now, inbound_id=inbound_id)
         complete = next((e for e in transition.effects if isinstance(e, CompleteCheckIn)), None)
         if complete is not None:
-            complete_checkin(session=session, checkin_id=ctx.checkin.id, state_json=transition.state.to_json(),
-                             now=now)
+            complete_checkin(
+                session=session, checkin_id=ctx.checkin.id, state_json=transition.state.to_json(), now=now
+            )
         else:
-            save_checkin_state(session=session, checkin_id=ctx.checkin.id, state_json=transition.state.to_json())
-        scene = Scene(clinic=self.clinic, now=now, name=ctx.patient.display_name, protocol=protocol,
-                      procedure_date=date_words(ctx.episode.performed_at, self.clinic), opener=opener)
+            save_checkin_state(
+                session=session, checkin_id=ctx.checkin.id, state_json=transition.state.to_json()
+            )
+        scene = Scene(
+            clinic=self.clinic,
+            now=now,
+            name=ctx.patient.display_name,
+            protocol=protocol,
+            procedure_date=date_words(ctx.episode.performed_at, self.clinic),
+            opener=opener,
+        )
         if complete is not None and complete.ending is Ending.ANSWERED:
             scene.closing = self._closing_line(session, ctx, now=now)
         asking = next((e for e in transition.effects if isinstance(e, AskQuestion | AskConfirmation)), None)
@@ -130,36 +171,67 @@ class Conversation:
         def button_data(value: str) -> str:
             assert asking is not None
             stored = f"{CONFIRM_VALUE}{value}" if isinstance(asking, AskConfirmation) else value
-            token = create_callback_token(session=session, checkin_id=checkin_id, question_id=asking.question_id,
-                                          value=stored, now=now)
+            token = create_callback_token(
+                session=session, checkin_id=checkin_id, question_id=asking.question_id, value=stored, now=now
+            )
             return CHECKIN_BUTTON + token.token
 
         chat_id = ctx.patient.telegram_chat_id
         if chat_id is None:
             return
         for message in render(transition.effects, scene, button_data):
-            enqueue_message(session=session, chat_id=chat_id, text=message.text, patient_id=ctx.patient.id,
-                            purpose=MessagePurpose(message.purpose), reply_markup_json=message.markup_json(), now=now)
+            enqueue_message(
+                session=session,
+                chat_id=chat_id,
+                text=message.text,
+                patient_id=ctx.patient.id,
+                purpose=MessagePurpose(message.purpose),
+                reply_markup_json=message.markup_json(),
+                now=now,
+            )
 
-    def _record(self, session: Session, ctx: CheckInContext, transition: Transition, *, now: datetime,
-                inbound_id: int | None) -> None:
+    def _record(
+        self,
+        session: Session,
+        ctx: CheckInContext,
+        transition: Transition,
+        *,
+        now: datetime,
+        inbound_id: int | None,
+    ) -> None:
         assert ctx.patient.id is not None and ctx.episode.id is not None and ctx.checkin.id is not None
         answer_id: int | None = None
         for effect in transition.effects:
             if isinstance(effect, RecordAnswer):
-                row = record_answer(session=session, episode_id=ctx.episode.id, question_id=effect.question_id,
-                                    text=effect.text, level=effect.level, rule=effect.rule, now=now,
-                                    checkin_id=ctx.checkin.id,
-                                    value_json=json.dumps(effect.value) if effect.value is not None else None)
+                row = record_answer(
+                    session=session,
+                    episode_id=ctx.episode.id,
+                    question_id=effect.question_id,
+                    text=effect.text,
+                    level=effect.level,
+                    rule=effect.rule,
+                    now=now,
+                    checkin_id=ctx.checkin.id,
+                    value_json=json.dumps(effect.value) if effect.value is not None else None,
+                )
                 answer_id = row.id
-                retire_callback_tokens(session=session, checkin_id=ctx.checkin.id, question_id=effect.question_id,
-                                       now=now)
+                retire_callback_tokens(
+                    session=session, checkin_id=ctx.checkin.id, question_id=effect.question_id, now=now
+                )
             elif isinstance(effect, Escalate):
                 escalation = raise_escalation(
-                    session=session, patient_id=ctx.patient.id, level=effect.level, rule=effect.rule,
-                    trigger_text=effect.trigger_text[:2000], now=now, advice_id=effect.advice_id,
-                    episode_id=ctx.episode.id, checkin_id=ctx.checkin.id, answer_id=answer_id,
-                    inbound_message_id=inbound_id if answer_id is None else None)
+                    session=session,
+                    patient_id=ctx.patient.id,
+                    level=effect.level,
+                    rule=effect.rule,
+                    trigger_text=effect.trigger_text[:2000],
+                    now=now,
+                    advice_id=effect.advice_id,
+                    episode_id=ctx.episode.id,
+                    checkin_id=ctx.checkin.id,
+                    answer_id=answer_id,
+                    inbound_message_id=inbound_id if answer_id is None else None,
+                )
                 self.staff.alert(session, escalation, now=now)
 
     def _history(self, session: Session, episode: Episode, *, now: datetime) -> tuple[PastReading, ...]:
@@ -170,19 +242,27 @@ class Conversation:
                 continue
             value = json.loads(answer.value_json).get("value")
             if isinstance(value, int | float) and not isinstance(value, bool):
-                readings.append(PastReading(question_id=answer.question_id, value=float(value), at=answer.answered_at))
+                readings.append(
+                    PastReading(question_id=answer.question_id, value=float(value), at=answer.answered_at)
+                )
         return tuple(readings)
 
     def _closing_line(self, session: Session, ctx: CheckInContext, *, now: datetime) -> str:
         upcoming = next_checkin_time(session, ctx.episode, now=now)
         if upcoming is None:
             return say("checkin.done", name=ctx.patient.display_name)
-        return say("checkin.done_next", name=ctx.patient.display_name,
-                   next_checkin=when(upcoming, clinic=self.clinic, now=now))
+        return say(
+            "checkin.done_next",
+            name=ctx.patient.display_name,
+            next_checkin=when(upcoming, clinic=self.clinic, now=now),
+        )
 
 
 def next_checkin_time(session: Session, episode: Episode, *, now: datetime) -> datetime | None:
     assert episode.id is not None
-    upcoming = [c.due_at for c in checkins_for_episode(session=session, episode_id=episode.id)
-                if c.status == CheckInStatus.SCHEDULED and c.due_at > now]
+    upcoming = [
+        c.due_at
+        for c in checkins_for_episode(session=session, episode_id=episode.id)
+        if c.status == CheckInStatus.SCHEDULED and c.due_at > now
+    ]
     return min(upcoming, default=None)

@@ -1,4 +1,4 @@
-"""Opening the database for the edge: make the SQLite folder, bring the schema up to date, build the engine."""
+"""Opening the database for the edge: make the SQLite folder, bring the schema up to date, build an engine."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.conversation import CHECKIN_BUTTON, CONFIRM_VALUE, Conversation, next_checkin_time
-from bot.render import Button, Outgoing, Scene, info, plain, render
+from bot.render import Button, Outgoing, Scene, info, render
 from bot.staff_alerts import escalation_for_ack
 from bot.wording import date_words, days_words, usual_time, when
 from flows.clinic import Clinic
@@ -29,7 +29,7 @@ from storage.checkins import awaiting_checkin_for_patient, checkin_context, chec
 from storage.enrolment import RedeemOutcome, record_consent, redeem_invite
 from storage.escalations import acknowledge_escalation, raise_escalation
 from storage.messages import enqueue_message
-from storage.models import AckChannel, Episode, MessagePurpose, Patient, PatientStatus
+from storage.models import AckChannel, Episode, EpisodeStatus, MessagePurpose, Patient, PatientStatus
 from storage.patients import episodes_for_patient, opt_out_patient, patient_for_chat, set_patient_status
 
 MAX_KEPT_TEXT = 2000
@@ -50,16 +50,22 @@ class Desk:
 
     # ------------------------------------------------------------------------------------------- patients
 
-    def start(self, session: Session, *, chat_id: int, user_id: int | None, token: str | None,
-              now: datetime) -> None:
+    def start(
+        self, session: Session, *, chat_id: int, user_id: int | None, token: str | None, now: datetime
+    ) -> None:
         """/start, with the invite token from the deep link or without (to resume)."""
         patient = patient_for_chat(session=session, chat_id=chat_id)
         if token:
             result = redeem_invite(session=session, token=token, chat_id=chat_id, user_id=user_id, now=now)
             if result.outcome is RedeemOutcome.OK and result.patient and result.episode:
                 if result.patient.status == PatientStatus.ACTIVE:  # a new phone, consent given before
-                    self._send(session, chat_id, self._info("resumed", name=result.patient.display_name),
-                               patient=result.patient, now=now)
+                    self._send(
+                        session,
+                        chat_id,
+                        self._info("resumed", name=result.patient.display_name),
+                        patient=result.patient,
+                        now=now,
+                    )
                     return
                 self._welcome(session, result.patient, result.episode, now=now)
                 return
@@ -77,8 +83,13 @@ class Desk:
                 self._welcome(session, patient, episode, now=now)
                 return
         if patient.status == PatientStatus.UNREACHABLE:
-            set_patient_status(session=session, patient_id=_id(patient), status=PatientStatus.ACTIVE,
-                               actor=f"patient:{patient.reference}", now=now)
+            set_patient_status(
+                session=session,
+                patient_id=_id(patient),
+                status=PatientStatus.ACTIVE,
+                actor=f"patient:{patient.reference}",
+                now=now,
+            )
         self._send(session, chat_id, self._greeting(session, patient, now=now), patient=patient, now=now)
 
     def consent(self, session: Session, *, chat_id: int, agreed: bool, now: datetime) -> str:
@@ -93,13 +104,17 @@ class Desk:
             episode = self._episode(session, patient)
             upcoming = next_checkin_time(session, episode, now=now) if episode else None
             first = when(upcoming, clinic=self.clinic, now=now) if upcoming else "soon"
-            self._send(session, chat_id, self._info("consent.given", first_checkin=first), patient=patient, now=now)
+            self._send(
+                session, chat_id, self._info("consent.given", first_checkin=first), patient=patient, now=now
+            )
             return "Thank you"
         self._raise(session, patient, Level.AMBER, "amber.followup.declined", "(declined follow-up)", now=now)
         self._send(session, chat_id, self._info("consent.declined"), patient=patient, now=now)
         return "OK"
 
-    def text(self, session: Session, *, chat_id: int, text: str, now: datetime, inbound_id: int | None) -> None:
+    def text(
+        self, session: Session, *, chat_id: int, text: str, now: datetime, inbound_id: int | None
+    ) -> None:
         patient = patient_for_chat(session=session, chat_id=chat_id)
         if patient is None:
             self._send(session, chat_id, self._info("not_enrolled"), now=now)
@@ -117,16 +132,31 @@ class Desk:
         if len(text) > MAX_KEPT_TEXT:
             self._send(session, chat_id, self._info("too_long"), patient=patient, now=now)
 
-    def free_text(self, session: Session, patient: Patient, text: str, *, now: datetime,
-                  inbound_id: int | None, after: str | None = None) -> None:
+    def free_text(
+        self,
+        session: Session,
+        patient: Patient,
+        text: str,
+        *,
+        now: datetime,
+        inbound_id: int | None,
+        after: str | None = None,
+    ) -> None:
         """A message outside any check-in: screened; urgent advice and an escalation for red or amber."""
         effects = screen_message(text)
         level = worst(*(e.level for e in effects if isinstance(e, GiveAdvice)))
         episode = self._episode(session, patient)
         if episode is not None:
             rules = [e.rule for e in effects if isinstance(e, Escalate)]
-            record_answer(session=session, episode_id=_id(episode), question_id="free_text", text=text, level=level,
-                          rule=rules[0] if rules else "green.free_text.no_concern", now=now)
+            record_answer(
+                session=session,
+                episode_id=_id(episode),
+                question_id="free_text",
+                text=text,
+                level=level,
+                rule=rules[0] if rules else "green.free_text.no_concern",
+                now=now,
+            )
         self._escalate_all(session, patient, episode, effects, now=now, inbound_id=inbound_id)
         if level is not Level.GREEN:
             self._render_and_send(session, patient, effects, episode, now=now)
@@ -147,19 +177,23 @@ class Desk:
             reply = self._info(message_id)
         self._send(session, _chat(patient), reply, patient=patient, now=now)
 
-    def button(self, session: Session, *, chat_id: int, data: str, now: datetime, inbound_id: int | None) -> str:
+    def button(
+        self, session: Session, *, chat_id: int, data: str, now: datetime, inbound_id: int | None
+    ) -> str:
         """An inline button was pressed. Returns the short notice Telegram shows (answerCallbackQuery)."""
         if data in ("consent:yes", "consent:no"):
             return self.consent(session, chat_id=chat_id, agreed=data == "consent:yes", now=now)
         if data in ("stop:yes", "stop:no"):
             return self.stop_choice(session, chat_id=chat_id, confirmed=data == "stop:yes", now=now)
         if data.startswith(CHECKIN_BUTTON):
-            return self._checkin_button(session, chat_id=chat_id, token=data[len(CHECKIN_BUTTON):], now=now,
-                                        inbound_id=inbound_id)
+            return self._checkin_button(
+                session, chat_id=chat_id, token=data[len(CHECKIN_BUTTON) :], now=now, inbound_id=inbound_id
+            )
         return "Sorry, that button no longer works."
 
-    def _checkin_button(self, session: Session, *, chat_id: int, token: str, now: datetime,
-                        inbound_id: int | None) -> str:
+    def _checkin_button(
+        self, session: Session, *, chat_id: int, token: str, now: datetime, inbound_id: int | None
+    ) -> str:
         patient = patient_for_chat(session=session, chat_id=chat_id)
         callback = resolve_callback_token(session=session, token=token)
         if patient is None or callback is None:
@@ -169,12 +203,15 @@ class Desk:
             return "Sorry, that button no longer works."
         question, phase = self.conversation.current_question(ctx) if ctx.checkin.state_json else (None, None)
         confirming = callback.value.startswith(CONFIRM_VALUE)
-        if (callback.used_at is not None or question != callback.question_id
-                or confirming != (phase is not None and phase.value == "confirming")):
+        if (
+            callback.used_at is not None
+            or question != callback.question_id
+            or confirming != (phase is not None and phase.value == "confirming")
+        ):
             return say("checkin.closed")
         if not mark_callback_token_used(session=session, token_id=_id(callback), now=now):
             return say("checkin.closed")
-        value = callback.value[len(CONFIRM_VALUE):] if confirming else callback.value
+        value = callback.value[len(CONFIRM_VALUE) :] if confirming else callback.value
         try:
             self.conversation.answer(session, ctx, Answer(option=value), now=now, inbound_id=inbound_id)
         except IllegalStep:
@@ -185,13 +222,25 @@ class Desk:
         """/help, /contact, /advice and /stop. Enrolled or not, these reveal nothing personal."""
         patient = patient_for_chat(session=session, chat_id=chat_id)
         if name == "contact":
-            self._send(session, chat_id, info(self._contact_text(now), clinic=self.clinic.short_name),
-                       patient=patient, now=now)
+            self._send(
+                session,
+                chat_id,
+                info(self._contact_text(now), clinic=self.clinic.short_name),
+                patient=patient,
+                now=now,
+            )
         elif name == "advice":
             self._send(session, chat_id, self._info("advice"), patient=patient, now=now)
         elif name == "stop" and patient is not None and patient.status != PatientStatus.OPTED_OUT:
-            buttons = ((Button(label=say("stop.yes"), data="stop:yes"), Button(label=say("stop.no"), data="stop:no")),)
-            self._send(session, chat_id, self._info("stop.confirm", buttons=buttons), patient=patient, now=now)
+            buttons = (
+                (
+                    Button(label=say("stop.yes"), data="stop:yes"),
+                    Button(label=say("stop.no"), data="stop:no"),
+                ),
+            )
+            self._send(
+                session, chat_id, self._info("stop.confirm", buttons=buttons), patient=patient, now=now
+            )
         elif name == "stop" and patient is not None:
             self._send(session, chat_id, self._info("stopped.reminder"), patient=patient, now=now)
         elif name == "stop":
@@ -208,27 +257,40 @@ class Desk:
             return "OK"
         if patient.status == PatientStatus.OPTED_OUT:
             return "Your check-ins are already stopped."
-        opt_out_patient(session=session, patient_id=_id(patient), actor=f"patient:{patient.reference}", now=now)
+        opt_out_patient(
+            session=session, patient_id=_id(patient), actor=f"patient:{patient.reference}", now=now
+        )
         self._raise(session, patient, Level.AMBER, "amber.followup.opted_out", "/stop", now=now)
         self._send(session, chat_id, self._info("stop.done"), patient=patient, now=now)
         return "Stopped"
 
-    def media(self, session: Session, *, chat_id: int, kind: str, caption: str | None, now: datetime,
-              inbound_id: int | None) -> None:
-        """A photo, sticker, voice note... We cannot read them, so we say so kindly; a caption is still screened."""
+    def media(
+        self,
+        session: Session,
+        *,
+        chat_id: int,
+        kind: str,
+        caption: str | None,
+        now: datetime,
+        inbound_id: int | None,
+    ) -> None:
+        """A photo, sticker, voice note: we cannot read them, so we say so kindly; a caption is screened."""
         patient = patient_for_chat(session=session, chat_id=chat_id)
         message_id = "media.voice" if kind in ("voice", "audio", "video_note") else "media.unsupported"
         if patient is None:
             self._send(session, chat_id, self._info("not_enrolled"), now=now)
             return
         if caption and caption.strip():
-            self.free_text(session, patient, caption[:MAX_KEPT_TEXT], now=now, inbound_id=inbound_id,
-                           after=message_id)
+            self.free_text(
+                session, patient, caption[:MAX_KEPT_TEXT], now=now, inbound_id=inbound_id, after=message_id
+            )
             return
         self._send(session, chat_id, self._info(message_id), patient=patient, now=now)
 
-    def edited(self, session: Session, *, chat_id: int, text: str, now: datetime, inbound_id: int | None) -> None:
-        """An edited message is screened again (a red flag added in an edit still counts), never re-answered."""
+    def edited(
+        self, session: Session, *, chat_id: int, text: str, now: datetime, inbound_id: int | None
+    ) -> None:
+        """An edited message is screened again (a red flag added in an edit counts), never re-answered."""
         patient = patient_for_chat(session=session, chat_id=chat_id)
         if patient is None:
             self._send(session, chat_id, self._info("not_enrolled"), now=now)
@@ -236,17 +298,26 @@ class Desk:
         self.free_text(session, patient, text[:MAX_KEPT_TEXT], now=now, inbound_id=inbound_id, after="edited")
 
     def blocked(self, session: Session, *, chat_id: int, now: datetime) -> None:
-        """The patient blocked the bot: they cannot be reached, and staff must know (silence can mean unwell)."""
+        """The patient blocked the bot: they cannot be reached; staff must know (silence can mean unwell)."""
         patient = patient_for_chat(session=session, chat_id=chat_id)
         if patient is None or patient.status in (PatientStatus.UNREACHABLE, PatientStatus.OPTED_OUT):
             return
-        set_patient_status(session=session, patient_id=_id(patient), status=PatientStatus.UNREACHABLE,
-                           actor=f"patient:{patient.reference}", now=now)
-        self._raise(session, patient, Level.AMBER, "amber.unreachable.blocked_bot", "(blocked the bot)", now=now)
+        set_patient_status(
+            session=session,
+            patient_id=_id(patient),
+            status=PatientStatus.UNREACHABLE,
+            actor=f"patient:{patient.reference}",
+            now=now,
+        )
+        self._raise(
+            session, patient, Level.AMBER, "amber.unreachable.blocked_bot", "(blocked the bot)", now=now
+        )
 
     # ------------------------------------------------------------------------------------------- staff
 
-    def staff_acknowledge(self, session: Session, *, chat_id: int, user_id: int, data: str, now: datetime) -> str:
+    def staff_acknowledge(
+        self, session: Session, *, chat_id: int, user_id: int, data: str, now: datetime
+    ) -> str:
         if self.staff_chat_id is None or chat_id != self.staff_chat_id:
             return "Sorry, that button no longer works."
         escalation = escalation_for_ack(session, data)
@@ -254,8 +325,14 @@ class Desk:
             return "Sorry, that escalation was not found."
         if escalation.acknowledged_at is not None:
             return "Already acknowledged."
-        acknowledge_escalation(session=session, escalation_id=escalation.id, staff_id=None,
-                               via=AckChannel.TELEGRAM, now=now, actor=f"telegram:{user_id}")
+        acknowledge_escalation(
+            session=session,
+            escalation_id=escalation.id,
+            staff_id=None,
+            via=AckChannel.TELEGRAM,
+            now=now,
+            actor=f"telegram:{user_id}",
+        )
         return "Acknowledged. Please close it in the console once you have acted."
 
     # ------------------------------------------------------------------------------------------- helpers
@@ -265,11 +342,21 @@ class Desk:
         planned = [c for c in checkins_for_episode(session=session, episode_id=_id(episode))]
         days = [protocol.checkin(c.key).day for c in planned]
         weeks = max(1, -(-max(days, default=7) // 7))
-        buttons = ((Button(label=say("consent.yes"), data="consent:yes"),
-                    Button(label=say("consent.no"), data="consent:no")),)
-        message = self._info("welcome", name=patient.display_name, procedure=protocol.procedure_words, weeks=weeks,
-                             usual_time=usual_time([c.due_at for c in planned], self.clinic),
-                             days=days_words(days), buttons=buttons)
+        buttons = (
+            (
+                Button(label=say("consent.yes"), data="consent:yes"),
+                Button(label=say("consent.no"), data="consent:no"),
+            ),
+        )
+        message = self._info(
+            "welcome",
+            name=patient.display_name,
+            procedure=protocol.procedure_words,
+            weeks=weeks,
+            usual_time=usual_time([c.due_at for c in planned], self.clinic),
+            days=days_words(days),
+            buttons=buttons,
+        )
         self._send(session, _chat(patient), message, patient=patient, now=now)
 
     def _greeting(self, session: Session, patient: Patient, *, now: datetime) -> Outgoing:
@@ -277,55 +364,116 @@ class Desk:
         upcoming = next_checkin_time(session, episode, now=now) if episode else None
         if patient.status == PatientStatus.PAUSED or upcoming is None:
             return self._info("no_more_checkins", name=patient.display_name)
-        return self._info("already_active", name=patient.display_name,
-                          next_checkin=when(upcoming, clinic=self.clinic, now=now))
+        return self._info(
+            "already_active",
+            name=patient.display_name,
+            next_checkin=when(upcoming, clinic=self.clinic, now=now),
+        )
 
     def _contact_text(self, now: datetime) -> str:
         key = "contact.open" if self.clinic.is_open(now) else "contact.closed"
-        return say(key, clinic=self.clinic.short_name, clinic_phone=self.clinic.phone,
-                   office_hours=self.clinic.office_hours_text(), ed=self.clinic.emergency_department)
+        return say(
+            key,
+            clinic=self.clinic.short_name,
+            clinic_phone=self.clinic.phone,
+            office_hours=self.clinic.office_hours_text(),
+            ed=self.clinic.emergency_department,
+        )
 
-    def _info(self, message_id: str, *, buttons: tuple[tuple[Button, ...], ...] = (), **values: object) -> Outgoing:
-        base = {"clinic": self.clinic.short_name, "clinic_phone": self.clinic.phone,
-                "ed": self.clinic.emergency_department}
-        return plain(message_id, buttons=buttons, **{**base, **values})
+    def _info(
+        self, message_id: str, *, buttons: tuple[tuple[Button, ...], ...] = (), **values: object
+    ) -> Outgoing:
+        base = {
+            "clinic": self.clinic.short_name,
+            "clinic_phone": self.clinic.phone,
+            "ed": self.clinic.emergency_department,
+        }
+        return info(say(message_id, **{**base, **values}), clinic=self.clinic.short_name, buttons=buttons)
 
     def _episode(self, session: Session, patient: Patient) -> Episode | None:
         episodes = episodes_for_patient(session=session, patient_id=_id(patient))
-        active = [e for e in episodes if e.status == "active"]
-        return (active or episodes or [None])[-1]
+        active = [e for e in episodes if e.status == EpisodeStatus.ACTIVE]
+        chosen = active or episodes
+        return chosen[-1] if chosen else None
 
-    def _raise(self, session: Session, patient: Patient, level: Level, rule: str, trigger: str, *,
-               now: datetime) -> None:
+    def _raise(
+        self, session: Session, patient: Patient, level: Level, rule: str, trigger: str, *, now: datetime
+    ) -> None:
         episode = self._episode(session, patient)
-        escalation = raise_escalation(session=session, patient_id=_id(patient), level=level, rule=rule,
-                                      trigger_text=trigger, now=now, episode_id=episode.id if episode else None)
+        escalation = raise_escalation(
+            session=session,
+            patient_id=_id(patient),
+            level=level,
+            rule=rule,
+            trigger_text=trigger,
+            now=now,
+            episode_id=episode.id if episode else None,
+        )
         self.conversation.staff.alert(session, escalation, now=now)
 
-    def _escalate_all(self, session: Session, patient: Patient, episode: Episode | None,
-                      effects: tuple[Effect, ...], *, now: datetime, inbound_id: int | None) -> None:
+    def _escalate_all(
+        self,
+        session: Session,
+        patient: Patient,
+        episode: Episode | None,
+        effects: tuple[Effect, ...],
+        *,
+        now: datetime,
+        inbound_id: int | None,
+    ) -> None:
         for effect in effects:
             if isinstance(effect, Escalate):
-                escalation = raise_escalation(session=session, patient_id=_id(patient), level=effect.level,
-                                              rule=effect.rule, trigger_text=effect.trigger_text[:MAX_KEPT_TEXT],
-                                              now=now, advice_id=effect.advice_id,
-                                              episode_id=episode.id if episode else None,
-                                              inbound_message_id=inbound_id)
+                escalation = raise_escalation(
+                    session=session,
+                    patient_id=_id(patient),
+                    level=effect.level,
+                    rule=effect.rule,
+                    trigger_text=effect.trigger_text[:MAX_KEPT_TEXT],
+                    now=now,
+                    advice_id=effect.advice_id,
+                    episode_id=episode.id if episode else None,
+                    inbound_message_id=inbound_id,
+                )
                 self.conversation.staff.alert(session, escalation, now=now)
 
-    def _render_and_send(self, session: Session, patient: Patient, effects: tuple[Effect, ...],
-                         episode: Episode | None, *, now: datetime) -> None:
+    def _render_and_send(
+        self,
+        session: Session,
+        patient: Patient,
+        effects: tuple[Effect, ...],
+        episode: Episode | None,
+        *,
+        now: datetime,
+    ) -> None:
         protocol = self.conversation.protocol_for(session, episode) if episode else None
-        scene = Scene(clinic=self.clinic, now=now, name=patient.display_name, protocol=protocol,
-                      procedure_date=date_words(episode.performed_at, self.clinic) if episode else "")
+        scene = Scene(
+            clinic=self.clinic,
+            now=now,
+            name=patient.display_name,
+            protocol=protocol,
+            procedure_date=date_words(episode.performed_at, self.clinic) if episode else "",
+        )
         for message in render(effects, scene, lambda value: ""):
             self._send(session, _chat(patient), message, patient=patient, now=now)
 
-    def _send(self, session: Session, chat_id: int, message: Outgoing, *, now: datetime,
-              patient: Patient | None = None) -> None:
-        enqueue_message(session=session, chat_id=chat_id, text=message.text, now=now,
-                        purpose=MessagePurpose.ADVICE if message.urgent else MessagePurpose.REPLY,
-                        patient_id=patient.id if patient else None, reply_markup_json=message.markup_json())
+    def _send(
+        self,
+        session: Session,
+        chat_id: int,
+        message: Outgoing,
+        *,
+        now: datetime,
+        patient: Patient | None = None,
+    ) -> None:
+        enqueue_message(
+            session=session,
+            chat_id=chat_id,
+            text=message.text,
+            now=now,
+            purpose=MessagePurpose.ADVICE if message.urgent else MessagePurpose.REPLY,
+            patient_id=patient.id if patient else None,
+            reply_markup_json=message.markup_json(),
+        )
 
 
 def _id(row: object) -> int:

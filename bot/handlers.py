@@ -25,8 +25,21 @@ from bot.inbound import current
 from bot.staff_alerts import ACK_PREFIX
 
 PRIVATE = filters.ChatType.PRIVATE
-MEDIA_KINDS = ("photo", "sticker", "voice", "audio", "video", "video_note", "document", "animation", "location",
-               "contact", "poll", "dice", "venue")
+MEDIA_KINDS = (
+    "photo",
+    "sticker",
+    "voice",
+    "audio",
+    "video",
+    "video_note",
+    "document",
+    "animation",
+    "location",
+    "contact",
+    "poll",
+    "dice",
+    "venue",
+)
 Context = ContextTypes.DEFAULT_TYPE
 
 
@@ -36,8 +49,13 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], desk: Desk)
         assert message is not None and update.effective_chat is not None
         token = context.args[0] if context.args else None
         user = update.effective_user
-        desk.start(unit.session, chat_id=update.effective_chat.id, user_id=user.id if user else None, token=token,
-                   now=unit.now)
+        desk.start(
+            unit.session,
+            chat_id=update.effective_chat.id,
+            user_id=user.id if user else None,
+            token=token,
+            now=unit.now,
+        )
 
     async def command(update: Update, context: Context) -> None:
         unit, message = current(), update.effective_message
@@ -48,21 +66,37 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], desk: Desk)
     async def text(update: Update, context: Context) -> None:
         unit, message = current(), update.effective_message
         assert message is not None and message.text is not None and update.effective_chat is not None
-        desk.text(unit.session, chat_id=update.effective_chat.id, text=message.text, now=unit.now,
-                  inbound_id=unit.inbound_id)
+        desk.text(
+            unit.session,
+            chat_id=update.effective_chat.id,
+            text=message.text,
+            now=unit.now,
+            inbound_id=unit.inbound_id,
+        )
 
     async def edited(update: Update, context: Context) -> None:
         unit, message = current(), update.edited_message
         assert message is not None and update.effective_chat is not None
-        desk.edited(unit.session, chat_id=update.effective_chat.id, text=message.text or message.caption or "",
-                    now=unit.now, inbound_id=unit.inbound_id)
+        desk.edited(
+            unit.session,
+            chat_id=update.effective_chat.id,
+            text=message.text or message.caption or "",
+            now=unit.now,
+            inbound_id=unit.inbound_id,
+        )
 
     async def media(update: Update, context: Context) -> None:
         unit, message = current(), update.effective_message
         assert message is not None and update.effective_chat is not None
         kind = next((k for k in MEDIA_KINDS if getattr(message, k, None)), "other")
-        desk.media(unit.session, chat_id=update.effective_chat.id, kind=kind, caption=message.caption,
-                   now=unit.now, inbound_id=unit.inbound_id)
+        desk.media(
+            unit.session,
+            chat_id=update.effective_chat.id,
+            kind=kind,
+            caption=message.caption,
+            now=unit.now,
+            inbound_id=unit.inbound_id,
+        )
 
     async def button(update: Update, context: Context) -> None:
         unit, query = current(), update.callback_query
@@ -72,10 +106,13 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], desk: Desk)
         if chat is None:
             notice = "Sorry, that button no longer works."
         elif data.startswith(ACK_PREFIX):
-            notice = desk.staff_acknowledge(unit.session, chat_id=chat.id, user_id=query.from_user.id, data=data,
-                                            now=unit.now)
+            notice = desk.staff_acknowledge(
+                unit.session, chat_id=chat.id, user_id=query.from_user.id, data=data, now=unit.now
+            )
         elif chat.type == "private":
-            notice = desk.button(unit.session, chat_id=chat.id, data=data, now=unit.now, inbound_id=unit.inbound_id)
+            notice = desk.button(
+                unit.session, chat_id=chat.id, data=data, now=unit.now, inbound_id=unit.inbound_id
+            )
         else:
             notice = "Sorry, that button no longer works."
         unit.after_commit.append(lambda: query.answer(notice[:200] or None))

@@ -29,7 +29,13 @@ from flows.clinic import Clinic
 from flows.levels import Level
 from storage.db import session_scope
 from storage.escalations import raise_escalation
-from storage.inbound import inbound_update, mark_inbound_failed, mark_inbound_processed, record_inbound_update, unprocessed_updates
+from storage.inbound import (
+    inbound_update,
+    mark_inbound_failed,
+    mark_inbound_processed,
+    record_inbound_update,
+    unprocessed_updates,
+)
 from storage.messages import enqueue_message
 from storage.models import InboundStatus, MessagePurpose
 from storage.patients import patient_for_chat
@@ -84,8 +90,14 @@ class Inbound:
         with session_scope(self.engine) as session:
             for payload in payloads:
                 kind, chat_id = kind_of(payload)
-                if record_inbound_update(session=session, update_id=int(payload["update_id"]), chat_id=chat_id,
-                                         kind=kind, payload_json=json.dumps(payload), now=self.now()):
+                if record_inbound_update(
+                    session=session,
+                    update_id=int(payload["update_id"]),
+                    chat_id=chat_id,
+                    kind=kind,
+                    payload_json=json.dumps(payload),
+                    now=self.now(),
+                ):
                     fresh.append(int(payload["update_id"]))
         return fresh
 
@@ -109,7 +121,7 @@ class Inbound:
                 if unit.error is not None:
                     raise unit.error
                 mark_inbound_processed(session=session, update_id=update_id, now=unit.now)
-        except Exception as exc:  # noqa: BLE001 - recorded, escalated and answered below
+        except Exception as exc:
             log.exception("update %s failed", update_id)
             self._failed(update_id, payload, exc)
         else:
@@ -117,15 +129,17 @@ class Inbound:
             for action in unit.after_commit:
                 try:
                     await action()
-                except Exception:  # noqa: BLE001 - e.g. answering a button press; nothing to lose
+                except Exception:
                     log.warning("after-commit action for update %s failed", update_id, exc_info=True)
         self.on_processed()
 
     async def process_backlog(self) -> int:
         """Updates recorded before a crash or restart but never processed."""
         with session_scope(self.engine) as session:
-            pending = [row.update_id for row in unprocessed_updates(session=session, received_before=self.now(),
-                                                                   limit=10_000)]
+            pending = [
+                row.update_id
+                for row in unprocessed_updates(session=session, received_before=self.now(), limit=10_000)
+            ]
         for update_id in pending:
             await self.process(update_id)
         return len(pending)
@@ -145,13 +159,27 @@ class Inbound:
             patient = patient_for_chat(session=session, chat_id=chat_id) if chat_id is not None else None
             if patient is None or patient.id is None or chat_id is None:
                 return
-            raise_escalation(session=session, patient_id=patient.id, level=Level.AMBER,
-                             rule="amber.system.message_not_processed", trigger_text=text or f"({kind})", now=now)
-            apology = info("Sorry, something went wrong on our side and the clinic team has been told. "
-                           "If you need help now, call NHS 111, or 999 in an emergency.",
-                           clinic=self.clinic.short_name)
-            enqueue_message(session=session, chat_id=chat_id, text=apology.text, purpose=MessagePurpose.REPLY,
-                            patient_id=patient.id, now=now)
+            raise_escalation(
+                session=session,
+                patient_id=patient.id,
+                level=Level.AMBER,
+                rule="amber.system.message_not_processed",
+                trigger_text=text or f"({kind})",
+                now=now,
+            )
+            apology = info(
+                "Sorry, something went wrong on our side and the clinic team has been told. "
+                "If you need help now, call NHS 111, or 999 in an emergency.",
+                clinic=self.clinic.short_name,
+            )
+            enqueue_message(
+                session=session,
+                chat_id=chat_id,
+                text=apology.text,
+                purpose=MessagePurpose.REPLY,
+                patient_id=patient.id,
+                now=now,
+            )
 
 
 def _text_of(payload: dict[str, Any]) -> str:

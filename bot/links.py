@@ -19,7 +19,9 @@ def bot_username(settings: Settings) -> str | None:
     if settings.local_mode:
         return LOCAL_BOT_USERNAME
     try:
-        response = httpx.get(f"{settings.telegram_api_base_url}{settings.telegram_bot_token}/getMe", timeout=10)
+        response = httpx.get(
+            f"{settings.telegram_api_base_url}{settings.telegram_bot_token}/getMe", timeout=10
+        )
         username = response.json()["result"]["username"]
         return str(username)
     except (httpx.HTTPError, KeyError, ValueError, TypeError):

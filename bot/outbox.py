@@ -13,6 +13,7 @@ recording can repeat one message per chat in flight: a repeated message beats a 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -53,8 +54,15 @@ class Queued:
     @classmethod
     def of(cls, row: OutboundMessage) -> Queued:
         assert row.id is not None
-        return cls(id=row.id, chat_id=row.chat_id, patient_id=row.patient_id, purpose=row.purpose, text=row.text,
-                   markup=row.reply_markup_json, attempts=row.attempts)
+        return cls(
+            id=row.id,
+            chat_id=row.chat_id,
+            patient_id=row.patient_id,
+            purpose=row.purpose,
+            text=row.text,
+            markup=row.reply_markup_json,
+            attempts=row.attempts,
+        )
 
 
 @dataclass(kw_only=True)
@@ -72,32 +80,39 @@ class Outbox:
         while not stop.is_set():
             try:
                 handled = await self.drain_once()
-            except Exception:  # noqa: BLE001 - e.g. the database is away for a moment: try again shortly
+            except Exception:
                 log.exception("outbox pass failed; retrying")
                 handled = 0
             if handled == 0:
                 self.wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), timeout=1.0)
-                except TimeoutError:
-                    pass
 
     async def drain_once(self) -> int:
         with session_scope(self.engine) as session:
-            batch = [Queued.of(row) for row in claim_outbound(session=session, now=self.now(), owner=self.owner,
-                                                             lease=LEASE, limit=BATCH)]
+            batch = [
+                Queued.of(row)
+                for row in claim_outbound(
+                    session=session, now=self.now(), owner=self.owner, lease=LEASE, limit=BATCH
+                )
+            ]
         # one message per chat per batch (the outbox keeps each chat in order), so these may go in parallel
         await asyncio.gather(*(self._send(message) for message in batch))
         return len(batch)
 
     async def _send(self, message: Queued) -> None:
         await self.limits.wait_turn(message.chat_id)
-        markup = (InlineKeyboardMarkup.de_json(json.loads(message.markup), self.bot)
-                  if message.markup else None)
+        markup = (
+            InlineKeyboardMarkup.de_json(json.loads(message.markup), self.bot) if message.markup else None
+        )
         try:
-            sent = await self.bot.send_message(chat_id=message.chat_id, text=message.text,
-                                               parse_mode=ParseMode.HTML, reply_markup=markup,
-                                               link_preview_options=None)
+            sent = await self.bot.send_message(
+                chat_id=message.chat_id,
+                text=message.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=None,
+            )
         except RetryAfter as exc:
             wait = _seconds(exc.retry_after)
             self.limits.pause(wait)
@@ -110,13 +125,21 @@ class Outbox:
             else:
                 self._give_up(message, error=f"BadRequest: {exc.message}")
         except (TimedOut, NetworkError) as exc:
-            self._retry(message, after=_backoff(message.attempts), error=f"{type(exc).__name__}: {exc.message}")
+            self._retry(
+                message, after=_backoff(message.attempts), error=f"{type(exc).__name__}: {exc.message}"
+            )
         except TelegramError as exc:
-            self._retry(message, after=_backoff(message.attempts), error=f"{type(exc).__name__}: {exc.message}")
+            self._retry(
+                message, after=_backoff(message.attempts), error=f"{type(exc).__name__}: {exc.message}"
+            )
         else:
             with session_scope(self.engine) as session:
-                mark_sent(session=session, message_id=message.id, telegram_message_id=sent.message_id,
-                          now=self.now())
+                mark_sent(
+                    session=session,
+                    message_id=message.id,
+                    telegram_message_id=sent.message_id,
+                    now=self.now(),
+                )
             self.sent += 1
 
     def _retry(self, message: Queued, *, after: float, error: str) -> None:
@@ -125,8 +148,14 @@ class Outbox:
             return
         now = self.now()
         with session_scope(self.engine) as session:
-            mark_retry(session=session, message_id=message.id, owner=self.owner,
-                       not_before=now + timedelta(seconds=after), error=error, now=now)
+            mark_retry(
+                session=session,
+                message_id=message.id,
+                owner=self.owner,
+                not_before=now + timedelta(seconds=after),
+                error=error,
+                now=now,
+            )
 
     def _give_up(self, message: Queued, *, error: str) -> None:
         log.error("outbound message %s given up: %s", message.id, error)
@@ -135,9 +164,14 @@ class Outbox:
             mark_dead(session=session, message_id=message.id, owner=self.owner, error=error, now=now)
             if message.patient_id is not None:
                 level = Level.RED if message.purpose == MessagePurpose.ADVICE else Level.AMBER
-                raise_escalation(session=session, patient_id=message.patient_id, level=level,
-                                 rule=f"{level.value}.system.message_not_delivered",
-                                 trigger_text=f"(message {message.id} could not be delivered)", now=now)
+                raise_escalation(
+                    session=session,
+                    patient_id=message.patient_id,
+                    level=level,
+                    rule=f"{level.value}.system.message_not_delivered",
+                    trigger_text=f"(message {message.id} could not be delivered)",
+                    now=now,
+                )
 
     def _unreachable(self, message: Queued, *, reason: str) -> None:
         now = self.now()
@@ -149,11 +183,22 @@ class Outbox:
             patient = get_patient(session=session, patient_id=message.patient_id)
             if patient is None or patient.status == PatientStatus.UNREACHABLE:
                 return
-            set_patient_status(session=session, patient_id=message.patient_id, status=PatientStatus.UNREACHABLE,
-                               actor="system", now=now)
+            set_patient_status(
+                session=session,
+                patient_id=message.patient_id,
+                status=PatientStatus.UNREACHABLE,
+                actor="system",
+                now=now,
+            )
             level = Level.RED if message.purpose == MessagePurpose.ADVICE else Level.AMBER
-            raise_escalation(session=session, patient_id=message.patient_id, level=level,
-                             rule=f"{level.value}.unreachable.telegram_refused", trigger_text=f"({reason})", now=now)
+            raise_escalation(
+                session=session,
+                patient_id=message.patient_id,
+                level=level,
+                rule=f"{level.value}.unreachable.telegram_refused",
+                trigger_text=f"({reason})",
+                now=now,
+            )
 
 
 def _seconds(value: int | timedelta) -> float:

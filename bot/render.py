@@ -103,8 +103,15 @@ def render(effects: tuple[Effect, ...], scene: Scene, make_data: ButtonData) -> 
         parts.append(html.escape(say(scene.opener, name=scene.name)))
     for effect in effects:
         if isinstance(effect, GiveAdvice):
-            card = html.escape(render_advice(effect.advice_id, clinic=scene.clinic, now=scene.now,
-                                             procedure=procedure, procedure_date=scene.procedure_date))
+            card = html.escape(
+                render_advice(
+                    effect.advice_id,
+                    clinic=scene.clinic,
+                    now=scene.now,
+                    procedure=procedure,
+                    procedure_date=scene.procedure_date,
+                )
+            )
             heading, _, rest = card.partition("\n")
             body = f"<b>{heading}</b>" + (f"\n{rest}" if rest else "")
             if effect.level is Level.GREEN:
@@ -120,7 +127,9 @@ def render(effects: tuple[Effect, ...], scene: Scene, make_data: ButtonData) -> 
             parts.append(f"{again}\n\n<b>{ask}</b>" if again else f"<b>{ask}</b>")
             buttons = layout(effect.options, make_data)
         elif isinstance(effect, AskConfirmation):
-            parts.append("<b>" + html.escape(say("confirm.question", understood=effect.understood_as)) + "</b>")
+            parts.append(
+                "<b>" + html.escape(say("confirm.question", understood=effect.understood_as)) + "</b>"
+            )
             buttons = layout((("yes", say("confirm.yes")), ("no", say("confirm.no"))), make_data)
     parts += [html.escape(line) for line in scene.extra]
     if scene.closing:
@@ -128,22 +137,36 @@ def render(effects: tuple[Effect, ...], scene: Scene, make_data: ButtonData) -> 
     messages = list(urgent)
     if parts:
         preview = html.escape(say("preview.checkin", **clinic_values))
-        messages.append(Outgoing(text=fit(f"{preview}\n\n" + "\n\n".join(parts)), buttons=buttons,
-                                 purpose="checkin_question" if buttons else "reply"))
+        messages.append(
+            Outgoing(
+                text=fit(f"{preview}\n\n" + "\n\n".join(parts)),
+                buttons=buttons,
+                purpose="checkin_question" if buttons else "reply",
+            )
+        )
     return messages
 
 
-def plain(message_id: str, *, urgent: bool = False, buttons: tuple[tuple[Button, ...], ...] = (),
-          **values: object) -> Outgoing:
+def plain(
+    message_id: str, *, urgent: bool = False, buttons: tuple[tuple[Button, ...], ...] = (), **values: object
+) -> Outgoing:
     """A message from messages.yaml with the neutral preview line."""
-    return info(say(message_id, **values), clinic=str(values.get("clinic", "the clinic")), urgent=urgent,
-                buttons=buttons)
+    return info(
+        say(message_id, **values),
+        clinic=str(values.get("clinic", "the clinic")),
+        urgent=urgent,
+        buttons=buttons,
+    )
 
 
-def info(body: str, *, clinic: str, urgent: bool = False, buttons: tuple[tuple[Button, ...], ...] = ()) -> Outgoing:
+def info(
+    body: str, *, clinic: str, urgent: bool = False, buttons: tuple[tuple[Button, ...], ...] = ()
+) -> Outgoing:
     """Plain text (escaped here) under the neutral preview line."""
     preview = say("preview.urgent") if urgent else say("preview.info", clinic=clinic)
-    return Outgoing(text=fit(f"{html.escape(preview)}\n\n{html.escape(body)}"), urgent=urgent, buttons=buttons)
+    return Outgoing(
+        text=fit(f"{html.escape(preview)}\n\n{html.escape(body)}"), urgent=urgent, buttons=buttons
+    )
 
 
 def fit(text: str) -> str:

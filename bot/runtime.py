@@ -45,8 +45,14 @@ class Running:
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings, engine: Engine, *, clock: Clock | None = None,
-                  emulator_port: int | None = None, limits: SendLimits | None = None) -> AsyncIterator[Running]:
+async def running(
+    settings: Settings,
+    engine: Engine,
+    *,
+    clock: Clock | None = None,
+    emulator_port: int | None = None,
+    limits: SendLimits | None = None,
+) -> AsyncIterator[Running]:
     """Build everything (starting the emulator in local mode); the caller runs ``service.run``."""
     clinic = settings.clinic
     clock = clock or Clock(movable=settings.local_mode)
@@ -55,7 +61,9 @@ async def running(settings: Settings, engine: Engine, *, clock: Clock | None = N
     staff_chat_id = settings.staff_chat_id
     if settings.local_mode:
         emulator = Emulator(bot_username=LOCAL_BOT_USERNAME)
-        server = await serve(emulator, port=settings.emulator_port if emulator_port is None else emulator_port)
+        server = await serve(
+            emulator, port=settings.emulator_port if emulator_port is None else emulator_port
+        )
         servers.append(server)
         token, base_url = emulator.token, server.bot_api_url
         if staff_chat_id is None:
@@ -64,9 +72,17 @@ async def running(settings: Settings, engine: Engine, *, clock: Clock | None = N
     else:
         assert settings.telegram_bot_token is not None
         token, base_url = settings.telegram_bot_token, settings.telegram_api_base_url
-    service = build(clinic=clinic, engine=engine, clock=clock, token=token, base_url=base_url,
-                    staff_chat_id=staff_chat_id, alert_amber=settings.alert_amber_to_staff_chat,
-                    tick_seconds=settings.tick_seconds, limits=limits)
+    service = build(
+        clinic=clinic,
+        engine=engine,
+        clock=clock,
+        token=token,
+        base_url=base_url,
+        staff_chat_id=staff_chat_id,
+        alert_amber=settings.alert_amber_to_staff_chat,
+        tick_seconds=settings.tick_seconds,
+        limits=limits,
+    )
     if emulator is not None:
         emulator.clock_now = lambda: clinic.local(clock.now())
         emulator.on_advance_clock = _clock_hook(service, clock)
@@ -114,8 +130,11 @@ async def _start_webhook(settings: Settings, live: Running) -> None:
     live.tasks.append(asyncio.create_task(process_forever(live.service.inbound, queue)))
     bot = live.service.application.bot
     await bot.initialize()
-    await bot.set_webhook(url=settings.webhook_url, secret_token=settings.webhook_secret,
-                          allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"])
+    await bot.set_webhook(
+        url=settings.webhook_url,
+        secret_token=settings.webhook_secret,
+        allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"],
+    )
 
 
 def demo_invite(settings: Settings, engine: Engine, clock: Clock, *, name: str = "Sam") -> str:
@@ -123,13 +142,23 @@ def demo_invite(settings: Settings, engine: Engine, clock: Clock, *, name: str =
     protocol = bundled_protocols()["sacroiliac-joint-injection"]
     now = clock.now()
     with session_scope(engine) as session:
-        enrolment = enrol_on_protocol(session=session, clinic=settings.clinic, protocol=protocol, display_name=name,
-                                      performed_at=now - timedelta(hours=4), diabetic=True,
-                                      invite_ttl=timedelta(hours=settings.invite_ttl_hours), now=now,
-                                      actor="demo")
+        enrolment = enrol_on_protocol(
+            session=session,
+            clinic=settings.clinic,
+            protocol=protocol,
+            display_name=name,
+            performed_at=now - timedelta(hours=4),
+            diabetic=True,
+            invite_ttl=timedelta(hours=settings.invite_ttl_hours),
+            now=now,
+            actor="demo",
+        )
         first = min((c.due_at for c in enrolment.checkins), default=None)
         token = enrolment.invite_token
-    log.info("demo patient enrolled; first check-in %s", when(first, clinic=settings.clinic, now=now) if first else "-")
+    log.info(
+        "demo patient enrolled; first check-in %s",
+        when(first, clinic=settings.clinic, now=now) if first else "-",
+    )
     return invite_link(bot_username(settings), token)
 
 
@@ -139,13 +168,18 @@ def _banner(settings: Settings, live: Running) -> None:
         phone = live.servers[0].base_url + "/"
         link = demo_invite(settings, live.service.engine, live.service.clock)
         lines += [
-            "Local mode: no TELEGRAM_BOT_TOKEN, so it uses its built-in Telegram emulator, SQLite and the demo clinic.",
+            "Local mode: no TELEGRAM_BOT_TOKEN, so it runs its built-in Telegram emulator, SQLite and the "
+            "demo clinic.",
             f"  The patient's phone:  {phone}",
             f"  A demo patient's invite link (paste it into the phone page): {link}",
             "  Use the clock buttons on the phone page to move time on (next morning, +1 day...).",
         ]
     else:
-        mode = f"webhook at {settings.webhook_url}" if settings.webhook_url and not settings.local_mode else "polling"
+        mode = (
+            f"webhook at {settings.webhook_url}"
+            if settings.webhook_url and not settings.local_mode
+            else "polling"
+        )
         lines.append(f"  Telegram: {mode}")
     lines += [f"  Database: {settings.database_url}", "Stop with Ctrl+C.", ""]
     print("\n".join(lines), flush=True)

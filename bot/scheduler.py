@@ -59,15 +59,25 @@ class Scheduler:
         reminded, unanswered = self._follow_up_silence(now=now)
         with session_scope(self.engine) as session:
             alerts = self.conversation.staff.realert_due(session, now=now)
-        return TickReport(started=started, postponed=postponed, missed=missed, reminded=reminded,
-                          unanswered=unanswered, alerts=alerts)
+        return TickReport(
+            started=started,
+            postponed=postponed,
+            missed=missed,
+            reminded=reminded,
+            unanswered=unanswered,
+            alerts=alerts,
+        )
 
     def _start_due(self, *, now: datetime) -> tuple[int, int, int]:
         started = postponed = missed = 0
         while True:
             with session_scope(self.engine) as session:
-                claimed = [c.id for c in claim_due_checkins(session=session, now=now, owner=self.owner,
-                                                            lease=LEASE, limit=BATCH)]
+                claimed = [
+                    c.id
+                    for c in claim_due_checkins(
+                        session=session, now=now, owner=self.owner, lease=LEASE, limit=BATCH
+                    )
+                ]
             for checkin_id in claimed:
                 assert checkin_id is not None
                 outcome = self._guarded(self._start_one, checkin_id, now=now)
@@ -89,7 +99,9 @@ class Scheduler:
             if not self.clinic.may_message(now):
                 opening = self.clinic.next_contact_time(now)
                 if opening - ctx.checkin.due_at > grace:
-                    mark_missed(session=session, checkin_id=checkin_id, reason="outside_contact_hours", now=now)
+                    mark_missed(
+                        session=session, checkin_id=checkin_id, reason="outside_contact_hours", now=now
+                    )
                     return "missed"
                 postpone_checkin(session=session, checkin_id=checkin_id, owner=self.owner, due_at=opening)
                 return "postponed"
@@ -102,7 +114,7 @@ class Scheduler:
             return "started"
 
     def _mark_never_sent(self, *, now: datetime) -> int:
-        """Check-ins of patients who cannot be messaged (not connected, paused) become missed when too late."""
+        """Check-ins of patients who cannot be messaged (not connected, paused) are missed when too late."""
         count = 0
         with session_scope(self.engine) as session:
             for checkin in overdue_checkins(session=session, due_before=now - timedelta(hours=1), now=now):
@@ -110,11 +122,15 @@ class Scheduler:
                 ctx = checkin_context(session=session, checkin_id=checkin.id)
                 if ctx is None:
                     continue
-                grace = timedelta(hours=self.conversation.protocol_for(session, ctx.episode)
-                                  .checkin(checkin.key).grace_hours)
+                grace = timedelta(
+                    hours=self.conversation.protocol_for(session, ctx.episode)
+                    .checkin(checkin.key)
+                    .grace_hours
+                )
                 if now - checkin.due_at > grace:
-                    count += mark_missed(session=session, checkin_id=checkin.id, reason="patient_not_reachable",
-                                         now=now)
+                    count += mark_missed(
+                        session=session, checkin_id=checkin.id, reason="patient_not_reachable", now=now
+                    )
         return count
 
     def _follow_up_silence(self, *, now: datetime) -> tuple[int, int]:
@@ -138,7 +154,11 @@ class Scheduler:
             if since >= remind_after + UNANSWERED_AFTER_REMINDER:
                 self.conversation.close_unanswered(session, ctx, now=now)
                 return "unanswered"
-            if since >= remind_after and ctx.checkin.reminder_sent_at is None and self.clinic.may_message(now):
+            if (
+                since >= remind_after
+                and ctx.checkin.reminder_sent_at is None
+                and self.clinic.may_message(now)
+            ):
                 self.conversation.remind(session, ctx, now=now)
                 mark_reminder_sent(session=session, checkin_id=checkin_id, now=now)
                 return "reminded"
@@ -148,7 +168,7 @@ class Scheduler:
         """One check-in's failure is logged (by id) and left for the next tick; the others carry on."""
         try:
             return job(checkin_id, now=now)
-        except Exception as exc:  # noqa: BLE001 - the scheduler must keep going; the row is retried
+        except Exception as exc:
             log.exception("check-in %s failed in the scheduler tick", checkin_id)
             self.errors.append(f"checkin {checkin_id}: {type(exc).__name__}")
             return "failed"

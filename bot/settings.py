@@ -1,4 +1,4 @@
-"""Settings for the Telegram edge and the CLI, from the environment (and a .env file). Every name is in .env.example.
+"""Settings for the Telegram edge and the CLI, from the environment (and .env). Every name is in .env.example.
 
 No secret has a default that works outside development: in production a missing or placeholder secret stops
 the service at start-up with a message naming the setting.
@@ -32,7 +32,9 @@ class Settings(BaseSettings):
     clinic_file: Path | None = Field(default=None, description="YAML clinic file; default: the demo clinic")
     telegram_bot_token: str | None = Field(default=None, description="none: run against the local emulator")
     telegram_api_base_url: str = "https://api.telegram.org/bot"
-    bot_username: str | None = Field(default=None, description="for invite links; asked from Telegram if unset")
+    bot_username: str | None = Field(
+        default=None, description="for invite links; asked from Telegram if unset"
+    )
     webhook_url: str | None = None
     webhook_secret: str | None = None
     webhook_listen: str = "127.0.0.1"
@@ -49,8 +51,11 @@ class Settings(BaseSettings):
         if self.environment is Environment.PRODUCTION:
             if not self.telegram_bot_token or self.telegram_bot_token.lower() in PLACEHOLDERS:
                 raise ValueError("TELEGRAM_BOT_TOKEN must be set in production")
-            if self.webhook_url and (not self.webhook_secret or self.webhook_secret.lower() in PLACEHOLDERS
-                                     or len(self.webhook_secret) < 24):
+            if self.webhook_url and (
+                not self.webhook_secret
+                or self.webhook_secret.lower() in PLACEHOLDERS
+                or len(self.webhook_secret) < 24
+            ):
                 raise ValueError("WEBHOOK_SECRET must be a random string of 24+ characters with WEBHOOK_URL")
         return self
 

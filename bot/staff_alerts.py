@@ -45,8 +45,13 @@ class StaffAlerts:
         """Alerts not yet sent (e.g. the staff chat was set later) and repeats for unacknowledged reds."""
         if self.staff_chat_id is None:
             return 0
-        due = escalations_needing_alert(session=session, now=now, realert_after=self.realert_after,
-                                        alert_levels=self.levels, realert_levels=(Level.RED,))
+        due = escalations_needing_alert(
+            session=session,
+            now=now,
+            realert_after=self.realert_after,
+            alert_levels=self.levels,
+            realert_levels=(Level.RED,),
+        )
         for escalation in due:
             self._post(session, escalation, now=now, again=escalation.staff_alerted_at is not None)
         return len(due)
@@ -54,30 +59,50 @@ class StaffAlerts:
     def _post(self, session: Session, escalation: Escalation, *, now: datetime, again: bool) -> None:
         assert self.staff_chat_id is not None and escalation.id is not None
         patient = get_patient(session=session, patient_id=escalation.patient_id)
-        episode = get_episode(session=session, episode_id=escalation.episode_id) if escalation.episode_id else None
+        episode = (
+            get_episode(session=session, episode_id=escalation.episode_id) if escalation.episode_id else None
+        )
         reference = patient.reference if patient else "?"
         button = ((Button(label="Acknowledge", data=f"{ACK_PREFIX}{escalation.id}"),),)
         if again:
             waited = _duration(now - escalation.created_at)
-            message = plain("staff.realert", clinic=self.clinic.short_name, level=escalation.level.upper(),
-                            escalation_id=escalation.id, reference=reference, waited=waited)
+            message = plain(
+                "staff.realert",
+                clinic=self.clinic.short_name,
+                level=escalation.level.upper(),
+                escalation_id=escalation.id,
+                reference=reference,
+                waited=waited,
+            )
         else:
             day = day_of(now, performed_at=episode.performed_at, clinic=self.clinic) if episode else "?"
             procedure = episode.procedure_id if episode else "no current procedure"
-            message = plain("staff.alert", clinic=self.clinic.short_name, level=escalation.level.upper(),
-                            escalation_id=escalation.id, reference=reference, procedure=procedure, day=day,
-                            rule=escalation.rule)
-        enqueue_message(session=session, chat_id=self.staff_chat_id, text=message.text,
-                        purpose=MessagePurpose.STAFF_ALERT, now=now,
-                        reply_markup_json=markup_json(button),
-                        dedupe_key=f"staff-alert:{escalation.id}:{now.isoformat()}")
+            message = plain(
+                "staff.alert",
+                clinic=self.clinic.short_name,
+                level=escalation.level.upper(),
+                escalation_id=escalation.id,
+                reference=reference,
+                procedure=procedure,
+                day=day,
+                rule=escalation.rule,
+            )
+        enqueue_message(
+            session=session,
+            chat_id=self.staff_chat_id,
+            text=message.text,
+            purpose=MessagePurpose.STAFF_ALERT,
+            now=now,
+            reply_markup_json=markup_json(button),
+            dedupe_key=f"staff-alert:{escalation.id}:{now.isoformat()}",
+        )
         mark_staff_alerted(session=session, escalation_id=escalation.id, now=now)
 
 
 def escalation_for_ack(session: Session, data: str) -> Escalation | None:
-    if not data.startswith(ACK_PREFIX) or not data[len(ACK_PREFIX):].isdigit():
+    if not data.startswith(ACK_PREFIX) or not data[len(ACK_PREFIX) :].isdigit():
         return None
-    return get_escalation(session=session, escalation_id=int(data[len(ACK_PREFIX):]))
+    return get_escalation(session=session, escalation_id=int(data[len(ACK_PREFIX) :]))
 
 
 def _duration(delta: timedelta) -> str:

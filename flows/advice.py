@@ -21,10 +21,21 @@ from flows.levels import Level
 from flows.protocol import ID
 from flows.yamlsource import load_model
 
-PLACEHOLDERS = frozenset({
-    "clinic", "clinic_phone", "office_hours", "ed", "gp", "nhs_111", "emergency", "crisis", "samaritans",
-    "procedure", "procedure_date",
-})
+PLACEHOLDERS = frozenset(
+    {
+        "clinic",
+        "clinic_phone",
+        "office_hours",
+        "ed",
+        "gp",
+        "nhs_111",
+        "emergency",
+        "crisis",
+        "samaritans",
+        "procedure",
+        "procedure_date",
+    }
+)
 
 
 class AdviceCard(BaseModel):
@@ -67,8 +78,10 @@ def check_placeholders(catalogue: AdviceCatalogue) -> list[str]:
     problems = []
     texts = [("catch_all_open", catalogue.catch_all_open), ("catch_all_closed", catalogue.catch_all_closed)]
     for card in catalogue.cards:
-        texts += [(card.id, t) for t in (card.heading, *card.lines, card.when_clinic_open or "",
-                                         card.when_clinic_closed or "")]
+        texts += [
+            (card.id, t)
+            for t in (card.heading, *card.lines, card.when_clinic_open or "", card.when_clinic_closed or "")
+        ]
     for where, text in texts:
         unknown = placeholders_in(text) - PLACEHOLDERS
         if unknown:
@@ -86,7 +99,9 @@ def fill(text: str, values: Mapping[str, str]) -> str:
     return text.format_map(dict(values))
 
 
-def clinic_values(clinic: Clinic, *, procedure: str = "injection", procedure_date: str = "") -> dict[str, str]:
+def clinic_values(
+    clinic: Clinic, *, procedure: str = "injection", procedure_date: str = ""
+) -> dict[str, str]:
     return {
         "clinic": clinic.short_name,
         "clinic_phone": clinic.phone,

@@ -69,8 +69,14 @@ class ResolvedProtocol(BaseModel):
 def bundled_bank() -> QuestionBank:
     text = (DATA / "questions.yaml").read_text(encoding="utf-8")
     bank = load_model(QuestionBank, text, source="flows/data/questions.yaml")
-    _check_questions(bank.questions, {q.id: q for q in bank.questions}, bundled_catalogue(),
-                     source="flows/data/questions.yaml", node=parse_yaml(text, source="")[1], key="questions")
+    _check_questions(
+        bank.questions,
+        {q.id: q for q in bank.questions},
+        bundled_catalogue(),
+        source="flows/data/questions.yaml",
+        node=parse_yaml(text, source="")[1],
+        key="questions",
+    )
     return bank
 
 
@@ -84,8 +90,14 @@ def load_protocol(text: str, *, source: str) -> ResolvedProtocol:
     """Validate a protocol file's text against the bundled bank, education and advice. Raises DataError."""
     protocol = load_model(Protocol, text, source=source)
     node = parse_yaml(text, source=source)[1]
-    return resolve(protocol, bank=bundled_bank(), education=bundled_education(), advice=bundled_catalogue(),
-                   source=source, node=node)
+    return resolve(
+        protocol,
+        bank=bundled_bank(),
+        education=bundled_education(),
+        advice=bundled_catalogue(),
+        source=source,
+        node=node,
+    )
 
 
 def resolve(
@@ -105,10 +117,13 @@ def resolve(
     known = {q.id: q for q in bank.questions}
     for index, question in enumerate(protocol.questions):
         if question.id in known:
-            problem(("questions", index, "id"), f"{question.id!r} is already in the question bank; use a new id")
+            problem(
+                ("questions", index, "id"), f"{question.id!r} is already in the question bank; use a new id"
+            )
         known[question.id] = question
-    problems += _check_questions(protocol.questions, known, advice, source=source, node=node, key="questions",
-                                 raise_now=False)
+    problems += _check_questions(
+        protocol.questions, known, advice, source=source, node=node, key="questions", raise_now=False
+    )
     lessons = {m.id: m for m in education.messages}
 
     seen: set[str] = set()
@@ -140,9 +155,15 @@ def resolve(
     if problems:
         raise DataError(problems)
     return ResolvedProtocol(
-        id=protocol.id, version=protocol.version, title=protocol.title, procedure_words=protocol.procedure_words,
-        steroid=protocol.steroid, sources=protocol.sources, checkins=protocol.checkins,
-        questions=dict(sorted(used_questions.items())), education=dict(sorted(used_lessons.items())),
+        id=protocol.id,
+        version=protocol.version,
+        title=protocol.title,
+        procedure_words=protocol.procedure_words,
+        steroid=protocol.steroid,
+        sources=protocol.sources,
+        checkins=protocol.checkins,
+        questions=dict(sorted(used_questions.items())),
+        education=dict(sorted(used_lessons.items())),
         signoff=protocol.signoff,
     )
 
@@ -166,24 +187,42 @@ def _collect(question_id: str, known: dict[str, Question], into: dict[str, Quest
             _collect(follow_up, known, into)
 
 
-def _check_outcome(outcome: Outcome, known: dict[str, Question], advice: AdviceCatalogue, problem: Reporter,
-                   path: tuple[int | str, ...]) -> None:
+def _check_outcome(
+    outcome: Outcome,
+    known: dict[str, Question],
+    advice: AdviceCatalogue,
+    problem: Reporter,
+    path: tuple[int | str, ...],
+) -> None:
     prefix = outcome.rule.split(".", 1)[0]
     if prefix in {level.value for level in Level} and prefix != outcome.level.value:
-        problem((*path, "rule"), f"rule {outcome.rule!r} is named {prefix} but its level is {outcome.level.value}")
+        problem(
+            (*path, "rule"), f"rule {outcome.rule!r} is named {prefix} but its level is {outcome.level.value}"
+        )
     if outcome.advice is not None:
         if outcome.advice not in advice.ids:
             problem((*path, "advice"), f"unknown advice card {outcome.advice!r}")
         elif advice.card(outcome.advice).level is not outcome.level:
-            problem((*path, "advice"), f"advice {outcome.advice!r} is {advice.card(outcome.advice).level.value} "
-                                       f"but the outcome is {outcome.level.value}")
+            problem(
+                (*path, "advice"),
+                f"advice {outcome.advice!r} is {advice.card(outcome.advice).level.value} "
+                f"but the outcome is {outcome.level.value}",
+            )
     for index, follow_up in enumerate(outcome.then):
         if follow_up not in known:
             problem((*path, "then", index), f"unknown follow-up question {follow_up!r}")
 
 
-def _check_questions(questions: list[Question], known: dict[str, Question], advice: AdviceCatalogue, *,
-                     source: str, node: yaml.Node | None, key: str, raise_now: bool = True) -> list[Problem]:
+def _check_questions(
+    questions: list[Question],
+    known: dict[str, Question],
+    advice: AdviceCatalogue,
+    *,
+    source: str,
+    node: yaml.Node | None,
+    key: str,
+    raise_now: bool = True,
+) -> list[Problem]:
     problems: list[Problem] = []
 
     def problem(path: tuple[int | str, ...], message: str) -> None:
@@ -222,7 +261,9 @@ def check_bundled_data() -> list[str]:
 
 
 def protocol_paths() -> list[PurePath]:
-    return sorted(PurePath(str(entry)) for entry in (DATA / "protocols").iterdir() if entry.name.endswith(".yaml"))
+    return sorted(
+        PurePath(str(entry)) for entry in (DATA / "protocols").iterdir() if entry.name.endswith(".yaml")
+    )
 
 
 @cache

@@ -72,4 +72,6 @@ class CompleteCheckIn:
     ending: Ending
 
 
-Effect = SendEducation | AskQuestion | AskConfirmation | RecordAnswer | GiveAdvice | Escalate | CompleteCheckIn
+Effect = (
+    SendEducation | AskQuestion | AskConfirmation | RecordAnswer | GiveAdvice | Escalate | CompleteCheckIn
+)

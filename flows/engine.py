@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Literal
 
 from flows.catalogue import ResolvedProtocol
 from flows.effects import (
@@ -69,10 +70,19 @@ def begin(
     _require_aware(now)
     checkin = protocol.checkin(checkin_id)
     queue = tuple(Pending(question_id=q) for q in applies_questions(protocol, checkin, patient))
-    state = CheckInState(protocol_id=protocol.id, protocol_version=protocol.version, checkin_id=checkin_id,
-                         day=day, diabetic=patient.diabetic, phase=Phase.ASKING, queue=queue,
-                         history=tuple(history))
-    effects: list[Effect] = [SendEducation(message_id=m) for m in applies_education(protocol, checkin, patient)]
+    state = CheckInState(
+        protocol_id=protocol.id,
+        protocol_version=protocol.version,
+        checkin_id=checkin_id,
+        day=day,
+        diabetic=patient.diabetic,
+        phase=Phase.ASKING,
+        queue=queue,
+        history=tuple(history),
+    )
+    effects: list[Effect] = [
+        SendEducation(message_id=m) for m in applies_education(protocol, checkin, patient)
+    ]
     return _continue(protocol, state, effects)
 
 
@@ -109,9 +119,16 @@ def step(protocol: ResolvedProtocol, state: CheckInState, answer: Answer, *, now
     handled = _advice_handled_by(protocol, question.id)
     effects += [e for e in screened if not (isinstance(e, GiveAdvice | Escalate) and e.advice_id in handled)]
     if result.needs_confirmation:
-        confirm = replace(state, phase=Phase.CONFIRMING, unconfirmed=result.reading.as_json(), unconfirmed_text=said)
-        effects.append(AskConfirmation(checkin_id=state.checkin_id, question_id=question.id,
-                                       understood_as=_understood(question, result.reading, said)))
+        confirm = replace(
+            state, phase=Phase.CONFIRMING, unconfirmed=result.reading.as_json(), unconfirmed_text=said
+        )
+        effects.append(
+            AskConfirmation(
+                checkin_id=state.checkin_id,
+                question_id=question.id,
+                understood_as=_understood(question, result.reading, said),
+            )
+        )
         return Transition(state=confirm, effects=_ordered(effects))
     return _apply(protocol, state, question, result.reading, said, effects, now=now)
 
@@ -125,11 +142,25 @@ def unanswered(protocol: ResolvedProtocol, state: CheckInState) -> Transition:
     outcome = checkin.unanswered
     if outcome is not None:
         if outcome.raises_escalation:
-            effects.append(Escalate(level=outcome.level, rule=outcome.rule, advice_id=None, question_id=None,
-                                    trigger_text="(no reply)"))
+            effects.append(
+                Escalate(
+                    level=outcome.level,
+                    rule=outcome.rule,
+                    advice_id=None,
+                    question_id=None,
+                    trigger_text="(no reply)",
+                )
+            )
     elif any(protocol.question(p.question_id).red_flag_screen for p in state.queue):
-        effects.append(Escalate(level=Level.AMBER, rule="amber.unanswered.red_flag_screen", advice_id=None,
-                                question_id=state.queue[0].question_id, trigger_text="(no reply)"))
+        effects.append(
+            Escalate(
+                level=Level.AMBER,
+                rule="amber.unanswered.red_flag_screen",
+                advice_id=None,
+                question_id=state.queue[0].question_id,
+                trigger_text="(no reply)",
+            )
+        )
     effects.append(CompleteCheckIn(checkin_id=state.checkin_id, ending=Ending.UNANSWERED))
     return Transition(state=replace(state, phase=Phase.COMPLETE, queue=()), effects=tuple(effects))
 
@@ -142,56 +173,113 @@ def screen_message(text: str) -> tuple[Effect, ...]:
 # --------------------------------------------------------------------------------------------- internals
 
 
-def _apply(protocol: ResolvedProtocol, state: CheckInState, question: Question, reading: Reading, said: str,
-           effects: list[Effect], *, now: datetime) -> Transition:
+def _apply(
+    protocol: ResolvedProtocol,
+    state: CheckInState,
+    question: Question,
+    reading: Reading,
+    said: str,
+    effects: list[Effect],
+    *,
+    now: datetime,
+) -> Transition:
     result = grade(question, reading, day=state.day, history=state.history, now=now)
-    effects.append(RecordAnswer(checkin_id=state.checkin_id, question_id=question.id, text=said,
-                                value=reading.as_json(), level=result.level, rule=result.rule))
+    effects.append(
+        RecordAnswer(
+            checkin_id=state.checkin_id,
+            question_id=question.id,
+            text=said,
+            value=reading.as_json(),
+            level=result.level,
+            rule=result.rule,
+        )
+    )
     given = {e.advice_id for e in effects if isinstance(e, GiveAdvice)}
     if result.advice is not None and result.advice not in given:
         effects.append(GiveAdvice(advice_id=result.advice, level=result.level, rule=result.rule))
     if result.escalate:
-        effects.append(Escalate(level=result.level, rule=result.rule, advice_id=result.advice,
-                                question_id=question.id, trigger_text=said))
+        effects.append(
+            Escalate(
+                level=result.level,
+                rule=result.rule,
+                advice_id=result.advice,
+                question_id=question.id,
+                trigger_text=said,
+            )
+        )
     history = state.history
     if isinstance(reading.value, int | float) and not isinstance(reading.value, bool):
         history = (*history, PastReading(question_id=question.id, value=float(reading.value), at=now))
     parent_level = max(result.level, state.queue[0].parent_level or Level.GREEN)
-    follow_ups = tuple(Pending(question_id=q, parent_level=parent_level) for q in result.then
-                       if applies(protocol, q, Patient(diabetic=state.diabetic)))
+    follow_ups = tuple(
+        Pending(question_id=q, parent_level=parent_level)
+        for q in result.then
+        if applies(protocol, q, Patient(diabetic=state.diabetic))
+    )
     recorded = Recorded(question_id=question.id, level=result.level, rule=result.rule)
-    state = replace(state, phase=Phase.ASKING, queue=follow_ups + state.queue[1:], tries=0, unconfirmed=None,
-                    unconfirmed_text=None, answered=(*state.answered, recorded), history=history)
+    state = replace(
+        state,
+        phase=Phase.ASKING,
+        queue=follow_ups + state.queue[1:],
+        tries=0,
+        unconfirmed=None,
+        unconfirmed_text=None,
+        answered=(*state.answered, recorded),
+        history=history,
+    )
     return _continue(protocol, state, effects)
 
 
-def _unclear(protocol: ResolvedProtocol, state: CheckInState, question: Question, said: str, problem: str,
-             effects: list[Effect]) -> Transition:
+def _unclear(
+    protocol: ResolvedProtocol,
+    state: CheckInState,
+    question: Question,
+    said: str,
+    problem: str,
+    effects: list[Effect],
+) -> Transition:
     if _stops_for_red(effects):
         return _stop_for_red_text(protocol, state, question, said, effects)
     tries = state.tries + 1
     if tries < MAX_TRIES:
         if question.red_flag_screen and problem == "yes_no.unsure":
             problem = "engine.unsure_red_flag"
-        effects.append(AskQuestion(checkin_id=state.checkin_id, question_id=question.id,
-                                   options=options_for(question), reask_problem=problem))
+        effects.append(
+            AskQuestion(
+                checkin_id=state.checkin_id,
+                question_id=question.id,
+                options=options_for(question),
+                reask_problem=problem,
+            )
+        )
         return Transition(state=replace(state, tries=tries), effects=_ordered(effects))
     parent = state.queue[0].parent_level or Level.GREEN
-    effects.append(RecordAnswer(checkin_id=state.checkin_id, question_id=question.id, text=said, value=None,
-                                level=max(parent, Level.AMBER) if question.red_flag_screen else Level.GREEN,
-                                rule=f"unclear.{question.id}"))
+    effects.append(
+        RecordAnswer(
+            checkin_id=state.checkin_id,
+            question_id=question.id,
+            text=said,
+            value=None,
+            level=max(parent, Level.AMBER) if question.red_flag_screen else Level.GREEN,
+            rule=f"unclear.{question.id}",
+        )
+    )
     if question.red_flag_screen or parent >= Level.AMBER:
         level = max(parent, Level.AMBER)
         rule = f"{level.value}.unclear.{question.id}"
         effects.append(GiveAdvice(advice_id="amber.unclear", level=Level.AMBER, rule=rule))
-        effects.append(Escalate(level=level, rule=rule, advice_id="amber.unclear", question_id=question.id,
-                                trigger_text=said))
+        effects.append(
+            Escalate(
+                level=level, rule=rule, advice_id="amber.unclear", question_id=question.id, trigger_text=said
+            )
+        )
     state = replace(state, queue=state.queue[1:], tries=0)
     return _continue(protocol, state, effects)
 
 
-def _confirm(protocol: ResolvedProtocol, state: CheckInState, question: Question, answer: Answer, *,
-             now: datetime) -> Transition:
+def _confirm(
+    protocol: ResolvedProtocol, state: CheckInState, question: Question, answer: Answer, *, now: datetime
+) -> Transition:
     yes_no = protocol_free_yes_no()
     if answer.option is not None:
         confirmed = read_option(yes_no, answer.option)
@@ -204,22 +292,36 @@ def _confirm(protocol: ResolvedProtocol, state: CheckInState, question: Question
         if _stops_for_red(effects):
             return _stop_for_red_text(protocol, state, question, answer.text, effects)
         if confirmed is None:
-            effects.append(AskConfirmation(checkin_id=state.checkin_id, question_id=question.id,
-                                           understood_as=state.unconfirmed_text or ""))
+            effects.append(
+                AskConfirmation(
+                    checkin_id=state.checkin_id,
+                    question_id=question.id,
+                    understood_as=state.unconfirmed_text or "",
+                )
+            )
             return Transition(state=state, effects=_ordered(effects))
     assert state.unconfirmed is not None
     if confirmed.value is True:
-        meter = state.unconfirmed.get("meter")
-        reading = Reading(value=state.unconfirmed["value"], meter=meter if meter in ("high", "low") else None,
-                          feels_feverish=bool(state.unconfirmed.get("feels_feverish")))
+        meters: dict[object, Literal["high", "low"]] = {"high": "high", "low": "low"}
+        reading = Reading(
+            value=state.unconfirmed["value"],
+            meter=meters.get(state.unconfirmed.get("meter")),
+            feels_feverish=bool(state.unconfirmed.get("feels_feverish")),
+        )
         return _apply(protocol, state, question, reading, state.unconfirmed_text or "", [], now=now)
     retry = replace(state, phase=Phase.ASKING, unconfirmed=None, unconfirmed_text=None)
-    ask = AskQuestion(checkin_id=state.checkin_id, question_id=question.id, options=options_for(question),
-                      reask_problem="engine.not_confirmed")
+    ask = AskQuestion(
+        checkin_id=state.checkin_id,
+        question_id=question.id,
+        options=options_for(question),
+        reask_problem="engine.not_confirmed",
+    )
     return Transition(state=retry, effects=(ask,))
 
 
-def _advice_handled_by(protocol: ResolvedProtocol, question_id: str, seen: frozenset[str] = frozenset()) -> set[str]:
+def _advice_handled_by(
+    protocol: ResolvedProtocol, question_id: str, seen: frozenset[str] = frozenset()
+) -> set[str]:
     """Advice ids the question or any of its follow-ups can give."""
     if question_id in seen:
         return set()
@@ -237,18 +339,32 @@ def _stops_for_red(effects: list[Effect]) -> bool:
     return any(isinstance(e, Escalate) and e.level is Level.RED for e in effects)
 
 
-def _stop_for_red_text(protocol: ResolvedProtocol, state: CheckInState, question: Question, said: str,
-                       effects: list[Effect]) -> Transition:
-    """A red flag in a reply we could not read as an answer: keep what was said, then stop for the red flag."""
+def _stop_for_red_text(
+    protocol: ResolvedProtocol, state: CheckInState, question: Question, said: str, effects: list[Effect]
+) -> Transition:
+    """A red flag in a reply we could not read as an answer: keep what was said, then stop for it."""
     rule = next(e.rule for e in effects if isinstance(e, Escalate) and e.level is Level.RED)
-    effects.append(RecordAnswer(checkin_id=state.checkin_id, question_id=question.id, text=said, value=None,
-                                level=Level.RED, rule=rule))
-    return _continue(protocol, replace(state, tries=0, phase=Phase.ASKING, unconfirmed=None, unconfirmed_text=None),
-                     effects)
+    effects.append(
+        RecordAnswer(
+            checkin_id=state.checkin_id,
+            question_id=question.id,
+            text=said,
+            value=None,
+            level=Level.RED,
+            rule=rule,
+        )
+    )
+    return _continue(
+        protocol,
+        replace(state, tries=0, phase=Phase.ASKING, unconfirmed=None, unconfirmed_text=None),
+        effects,
+    )
 
 
 def protocol_free_yes_no() -> Question:
-    return Question(id="engine.confirm", kind=QuestionKind.YES_NO, text="Is that right? Please answer yes or no.")
+    return Question(
+        id="engine.confirm", kind=QuestionKind.YES_NO, text="Is that right? Please answer yes or no."
+    )
 
 
 def _continue(protocol: ResolvedProtocol, state: CheckInState, effects: list[Effect]) -> Transition:
@@ -258,7 +374,9 @@ def _continue(protocol: ResolvedProtocol, state: CheckInState, effects: list[Eff
         effects.append(CompleteCheckIn(checkin_id=state.checkin_id, ending=ending))
         return Transition(state=replace(state, phase=Phase.COMPLETE, queue=()), effects=_ordered(effects))
     question = protocol.question(state.queue[0].question_id)
-    effects.append(AskQuestion(checkin_id=state.checkin_id, question_id=question.id, options=options_for(question)))
+    effects.append(
+        AskQuestion(checkin_id=state.checkin_id, question_id=question.id, options=options_for(question))
+    )
     return Transition(state=state, effects=_ordered(effects))
 
 
@@ -272,14 +390,23 @@ def _screen_effects(text: str, *, question_id: str | None) -> list[Effect]:
         if finding.advice not in given:
             given.add(finding.advice)
             effects.append(GiveAdvice(advice_id=finding.advice, level=finding.level, rule=finding.rule))
-        effects.append(Escalate(level=finding.level, rule=finding.rule, advice_id=finding.advice,
-                                question_id=question_id, trigger_text=text))
+        effects.append(
+            Escalate(
+                level=finding.level,
+                rule=finding.rule,
+                advice_id=finding.advice,
+                question_id=question_id,
+                trigger_text=text,
+            )
+        )
     return effects
 
 
 def _ordered(effects: list[Effect]) -> tuple[Effect, ...]:
     """Urgent advice first (most urgent first), then everything else in the order decided."""
-    advice = sorted((e for e in effects if isinstance(e, GiveAdvice)), key=lambda e: e.level.rank, reverse=True)
+    advice = sorted(
+        (e for e in effects if isinstance(e, GiveAdvice)), key=lambda e: e.level.rank, reverse=True
+    )
     rest = [e for e in effects if not isinstance(e, GiveAdvice)]
     urgent = [a for a in advice if a.level is not Level.GREEN]
     calm = [a for a in advice if a.level is Level.GREEN]

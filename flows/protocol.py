@@ -28,8 +28,13 @@ class QuestionKind(StrEnum):
     FREE_TEXT = "free_text"
 
 
-NUMERIC_KINDS = {QuestionKind.PAIN, QuestionKind.GLUCOSE, QuestionKind.TEMPERATURE, QuestionKind.PERCENT_RELIEF,
-                 QuestionKind.PGIC}
+NUMERIC_KINDS = {
+    QuestionKind.PAIN,
+    QuestionKind.GLUCOSE,
+    QuestionKind.TEMPERATURE,
+    QuestionKind.PERCENT_RELIEF,
+    QuestionKind.PGIC,
+}
 
 
 class _Strict(BaseModel):
@@ -37,7 +42,7 @@ class _Strict(BaseModel):
 
 
 class Repeated(_Strict):
-    """The threshold must also have been crossed this many times within a window (e.g. glucose > 12 twice in 24 h)."""
+    """The threshold must be crossed this many times within a window (e.g. glucose > 12 twice in 24 h)."""
 
     count: int = Field(ge=2)
     within_hours: float = Field(gt=0)
@@ -55,7 +60,9 @@ class Condition(_Strict):
     meter: Literal["high", "low"] | None = Field(default=None, description="glucose meter showed HI or LO")
     feels_feverish: bool | None = Field(default=None, description="temperature: hot or shivery")
     repeated: Repeated | None = None
-    from_day: int | None = Field(default=None, ge=0, description="only on or after this day since the procedure")
+    from_day: int | None = Field(
+        default=None, ge=0, description="only on or after this day since the procedure"
+    )
     until_day: int | None = Field(default=None, ge=0, description="only up to and including this day")
 
     @property
@@ -70,7 +77,9 @@ class Outcome(_Strict):
     level: Level
     rule: str = Field(pattern=ID)
     advice: str | None = Field(default=None, pattern=ID)
-    escalate: bool | None = Field(default=None, description="defaults to True for red and amber, False for green")
+    escalate: bool | None = Field(
+        default=None, description="defaults to True for red and amber, False for green"
+    )
     then: list[str] = Field(default_factory=list, description="follow-up question ids, asked next")
 
     @property
@@ -95,7 +104,9 @@ class Question(_Strict):
     text: str = Field(min_length=5, max_length=600)
     options: list[Option] = Field(default_factory=list)
     applies: Applies = Field(default_factory=Applies)
-    red_flag_screen: bool = Field(default=False, description="part of the red-flag screen: never left unclear")
+    red_flag_screen: bool = Field(
+        default=False, description="part of the red-flag screen: never left unclear"
+    )
     outcomes: list[Outcome] = Field(default_factory=list, description="first match wins, most urgent first")
     otherwise: Outcome | None = Field(default=None, description="when no outcome matches (default: green)")
 
@@ -132,20 +143,27 @@ class CheckIn(_Strict):
 
     id: str = Field(pattern=ID)
     day: int = Field(ge=0, le=365, description="days after the procedure (0 = the day itself)")
-    at: str | None = Field(default=None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
-                           description="local clock time on that day")
-    after_hours: float | None = Field(default=None, gt=0, le=24,
-                                      description="day 0 only: hours after the procedure time")
+    at: str | None = Field(
+        default=None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="local clock time on that day"
+    )
+    after_hours: float | None = Field(
+        default=None, gt=0, le=24, description="day 0 only: hours after the procedure time"
+    )
     education: list[str] = Field(default_factory=list, description="education message ids, sent first")
     questions: list[str] = Field(default_factory=list)
     outside_contact_hours: Literal["next_opening", "same_day", "skip"] = Field(
         default="next_opening",
-        description="next_opening: move to the next contact hours; same_day: pull back to the last half hour of "
-        "that day's contact hours (skip if that is under 2 hours after the procedure); skip: leave it out")
+        description="next_opening: move to the next contact hours; same_day: pull back to the last half "
+        "hour of "
+        "that day's contact hours (skip if that is under 2 hours after the procedure); skip: leave it out",
+    )
     reminder_after_hours: float = Field(default=3, gt=0)
     grace_hours: float = Field(default=6, gt=0, description="how late it may still be sent after downtime")
-    unanswered: Outcome | None = Field(default=None, description="what silence means (default: amber if the "
-                                       "check-in has a red-flag question, else noted only)")
+    unanswered: Outcome | None = Field(
+        default=None,
+        description="what silence means (default: amber if the "
+        "check-in has a red-flag question, else noted only)",
+    )
 
     @model_validator(mode="after")
     def _one_time(self) -> CheckIn:

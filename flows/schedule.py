@@ -55,14 +55,18 @@ def applies_education(protocol: ResolvedProtocol, checkin: CheckIn, patient: Pat
     return kept
 
 
-def plan(protocol: ResolvedProtocol, *, performed_at: datetime, clinic: Clinic, patient: Patient) -> list[PlannedCheckIn]:
+def plan(
+    protocol: ResolvedProtocol, *, performed_at: datetime, clinic: Clinic, patient: Patient
+) -> list[PlannedCheckIn]:
     """Every check-in this patient will get, in time order."""
     if performed_at.tzinfo is None:
         raise ValueError("performed_at must be timezone-aware")
     local_day0 = clinic.local(performed_at).date()
     planned = []
     for checkin in protocol.checkins:
-        if not applies_questions(protocol, checkin, patient) and not applies_education(protocol, checkin, patient):
+        if not applies_questions(protocol, checkin, patient) and not applies_education(
+            protocol, checkin, patient
+        ):
             continue
         wanted = _wanted_time(checkin, performed_at=performed_at, local_day0=local_day0, clinic=clinic)
         due: datetime | None = clinic.next_contact_time(wanted)
@@ -97,7 +101,9 @@ def _same_evening(wanted: datetime, *, performed_at: datetime, clinic: Clinic) -
     local = clinic.local(wanted)
     if local.time() < clinic.contact_hours.opens:
         return clinic.next_contact_time(wanted)
-    closing = datetime.combine(local.date(), clinic.contact_hours.closes, tzinfo=clinic.zone) - SAME_DAY_MARGIN
+    closing = (
+        datetime.combine(local.date(), clinic.contact_hours.closes, tzinfo=clinic.zone) - SAME_DAY_MARGIN
+    )
     if closing - performed_at < SAME_DAY_MINIMUM_AFTER_PROCEDURE:
         return None
     return closing.astimezone(UTC)

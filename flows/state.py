@@ -62,21 +62,26 @@ class CheckInState:
         return max((r.level for r in self.answered), default=Level.GREEN)
 
     def to_json(self) -> str:
-        return json.dumps({
-            "format": FORMAT,
-            "protocol_id": self.protocol_id,
-            "protocol_version": self.protocol_version,
-            "checkin_id": self.checkin_id,
-            "day": self.day,
-            "diabetic": self.diabetic,
-            "phase": self.phase.value,
-            "queue": [[p.question_id, p.parent_level.value if p.parent_level else None] for p in self.queue],
-            "tries": self.tries,
-            "unconfirmed": self.unconfirmed,
-            "unconfirmed_text": self.unconfirmed_text,
-            "answered": [[r.question_id, r.level.value, r.rule] for r in self.answered],
-            "history": [[h.question_id, h.value, h.at.isoformat()] for h in self.history],
-        }, sort_keys=True)
+        return json.dumps(
+            {
+                "format": FORMAT,
+                "protocol_id": self.protocol_id,
+                "protocol_version": self.protocol_version,
+                "checkin_id": self.checkin_id,
+                "day": self.day,
+                "diabetic": self.diabetic,
+                "phase": self.phase.value,
+                "queue": [
+                    [p.question_id, p.parent_level.value if p.parent_level else None] for p in self.queue
+                ],
+                "tries": self.tries,
+                "unconfirmed": self.unconfirmed,
+                "unconfirmed_text": self.unconfirmed_text,
+                "answered": [[r.question_id, r.level.value, r.rule] for r in self.answered],
+                "history": [[h.question_id, h.value, h.at.isoformat()] for h in self.history],
+            },
+            sort_keys=True,
+        )
 
     @classmethod
     def from_json(cls, text: str) -> CheckInState:
@@ -90,11 +95,15 @@ class CheckInState:
             day=int(data["day"]),
             diabetic=bool(data["diabetic"]),
             phase=Phase(data["phase"]),
-            queue=tuple(Pending(question_id=q, parent_level=Level(lv) if lv else None) for q, lv in data["queue"]),
+            queue=tuple(
+                Pending(question_id=q, parent_level=Level(lv) if lv else None) for q, lv in data["queue"]
+            ),
             tries=int(data["tries"]),
             unconfirmed=data["unconfirmed"],
             unconfirmed_text=data["unconfirmed_text"],
             answered=tuple(Recorded(question_id=q, level=Level(lv), rule=r) for q, lv, r in data["answered"]),
-            history=tuple(PastReading(question_id=q, value=float(v), at=datetime.fromisoformat(at))
-                          for q, v, at in data["history"]),
+            history=tuple(
+                PastReading(question_id=q, value=float(v), at=datetime.fromisoformat(at))
+                for q, v, at in data["history"]
+            ),
         )

@@ -34,7 +34,7 @@ def options_for(question: Question) -> tuple[tuple[str, str], ...]:
 
 @dataclass(frozen=True, kw_only=True)
 class Reading:
-    """A readable answer. ``value``: bool (yes/no), int/float (scales, mmol/L, Celsius), option id, or text."""
+    """A readable answer. ``value``: bool (yes/no), int/float (scales, mmol/L, Celsius), option id or text."""
 
     value: Value
     meter: Literal["high", "low"] | None = None
@@ -86,8 +86,9 @@ def read_text(question: Question, text: str) -> ReadResult:
         temperature = parsers.parse_temperature(text)
         if temperature.value is None:
             return ReadResult(reading=None, problem=temperature.problem)
-        return ReadResult(reading=Reading(value=temperature.value.celsius,
-                                          feels_feverish=temperature.value.feels_feverish))
+        return ReadResult(
+            reading=Reading(value=temperature.value.celsius, feels_feverish=temperature.value.feels_feverish)
+        )
     parsed: parsers.Parsed[bool] | parsers.Parsed[int] | parsers.Parsed[str]
     if kind is QuestionKind.YES_NO:
         parsed = parsers.parse_yes_no(text)
@@ -127,16 +128,30 @@ def grade(
             return _grade_of(outcome)
     if question.otherwise is not None:
         return _grade_of(question.otherwise)
-    return Grade(level=Level.GREEN, rule=f"green.{question.id}.recorded", advice=None, escalate=False, then=())
+    return Grade(
+        level=Level.GREEN, rule=f"green.{question.id}.recorded", advice=None, escalate=False, then=()
+    )
 
 
 def _grade_of(outcome: Outcome) -> Grade:
-    return Grade(level=outcome.level, rule=outcome.rule, advice=outcome.advice,
-                 escalate=outcome.raises_escalation, then=tuple(outcome.then))
+    return Grade(
+        level=outcome.level,
+        rule=outcome.rule,
+        advice=outcome.advice,
+        escalate=outcome.raises_escalation,
+        then=tuple(outcome.then),
+    )
 
 
-def _holds(when: Condition, question: Question, reading: Reading, *, day: int, history: Sequence[PastReading],
-           now: datetime) -> bool:
+def _holds(
+    when: Condition,
+    question: Question,
+    reading: Reading,
+    *,
+    day: int,
+    history: Sequence[PastReading],
+    now: datetime,
+) -> bool:
     if when.from_day is not None and day < when.from_day:
         return False
     if when.until_day is not None and day > when.until_day:
@@ -156,17 +171,22 @@ def _holds(when: Condition, question: Question, reading: Reading, *, day: int, h
             return False
         if when.repeated is not None:
             since = now - timedelta(hours=when.repeated.within_hours)
-            earlier = sum(1 for past in history
-                          if past.question_id == question.id and past.at >= since and _crosses(when, past.value))
+            earlier = sum(
+                1
+                for past in history
+                if past.question_id == question.id and past.at >= since and _crosses(when, past.value)
+            )
             if earlier + 1 < when.repeated.count:
                 return False
     return True
 
 
 def _crosses(when: Condition, value: float) -> bool:
-    return all((
-        when.at_least is None or value >= when.at_least,
-        when.above is None or value > when.above,
-        when.below is None or value < when.below,
-        when.at_most is None or value <= when.at_most,
-    ))
+    return all(
+        (
+            when.at_least is None or value >= when.at_least,
+            when.above is None or value > when.above,
+            when.below is None or value < when.below,
+            when.at_most is None or value <= when.at_most,
+        )
+    )

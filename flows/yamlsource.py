@@ -44,7 +44,9 @@ def parse_yaml(text: str, *, source: str) -> tuple[Any, yaml.Node | None]:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
-        raise DataError([Problem(source=source, line=line, where="", message=f"not valid YAML: {reason}")])
+        raise DataError(
+            [Problem(source=source, line=line, where="", message=f"not valid YAML: {reason}")]
+        ) from exc
     return data, node
 
 

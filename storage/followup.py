@@ -32,13 +32,29 @@ def enrol_on_protocol(
 ) -> Enrolment:
     clinic_row = ensure_clinic(session=session, slug=clinic.id, name=clinic.name, now=now)
     assert clinic_row.id is not None
-    digest = pin_protocol(session=session, protocol_id=protocol.id, version=protocol.version,
-                          body_json=protocol.model_dump_json(), now=now)
-    planned = plan(protocol, performed_at=performed_at, clinic=clinic, patient=PatientFacts(diabetic=diabetic))
+    digest = pin_protocol(
+        session=session,
+        protocol_id=protocol.id,
+        version=protocol.version,
+        body_json=protocol.model_dump_json(),
+        now=now,
+    )
+    planned = plan(
+        protocol, performed_at=performed_at, clinic=clinic, patient=PatientFacts(diabetic=diabetic)
+    )
     return enrol_patient(
-        session=session, clinic_id=clinic_row.id, display_name=display_name, procedure_id=protocol.id,
-        protocol_version=protocol.version, protocol_digest=digest, performed_at=performed_at, diabetic=diabetic,
-        planned_checkins=[(p.checkin_id, p.due_at) for p in planned], invite_ttl=invite_ttl, now=now, actor=actor,
+        session=session,
+        clinic_id=clinic_row.id,
+        display_name=display_name,
+        procedure_id=protocol.id,
+        protocol_version=protocol.version,
+        protocol_digest=digest,
+        performed_at=performed_at,
+        diabetic=diabetic,
+        planned_checkins=[(p.checkin_id, p.due_at) for p in planned],
+        invite_ttl=invite_ttl,
+        now=now,
+        actor=actor,
     )
 
 

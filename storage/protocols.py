@@ -14,8 +14,11 @@ def pin_protocol(*, session: Session, protocol_id: str, version: int, body_json:
     """Store the snapshot if it is new; return its digest (what an episode records)."""
     digest = hashlib.sha256(body_json.encode()).hexdigest()
     if session.get(ProtocolSnapshot, digest) is None:
-        session.add(ProtocolSnapshot(digest=digest, protocol_id=protocol_id, version=version, body_json=body_json,
-                                     created_at=now))
+        session.add(
+            ProtocolSnapshot(
+                digest=digest, protocol_id=protocol_id, version=version, body_json=body_json, created_at=now
+            )
+        )
         session.flush()
     return digest
 

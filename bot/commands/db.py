@@ -12,7 +12,9 @@ from storage.migrate import current, upgrade
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("db", help="database schema")
     commands = parser.add_subparsers(dest="db_command", required=True)
-    commands.add_parser("upgrade", help="apply migrations up to the latest").set_defaults(handler=upgrade_command)
+    commands.add_parser("upgrade", help="apply migrations up to the latest").set_defaults(
+        handler=upgrade_command
+    )
 
 
 def upgrade_command(args: argparse.Namespace, settings: Settings) -> int:

@@ -39,9 +39,15 @@ def enrol_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with session_scope(engine) as session:
             enrolment = enrol_on_protocol(
-                session=session, clinic=clinic, protocol=protocol, display_name=args.name,
-                performed_at=performed_at, diabetic=args.diabetic,
-                invite_ttl=timedelta(hours=settings.invite_ttl_hours), now=now, actor="cli",
+                session=session,
+                clinic=clinic,
+                protocol=protocol,
+                display_name=args.name,
+                performed_at=performed_at,
+                diabetic=args.diabetic,
+                invite_ttl=timedelta(hours=settings.invite_ttl_hours),
+                now=now,
+                actor="cli",
             )
             reference = enrolment.patient.reference
             checkins = [(c.key, c.due_at) for c in enrolment.checkins]
@@ -54,14 +60,29 @@ def enrol_command(args: argparse.Namespace, settings: Settings) -> int:
     link = invite_link(bot_username(settings), enrolment.invite_token)
     expires = enrolment.invite_expires_at
     if args.json:
-        print(json.dumps({
-            "reference": reference, "patient_id": patient_id, "episode_id": episode_id, "procedure": protocol.id,
-            "protocol_version": protocol.version, "performed_at": performed_at.isoformat(),
-            "checkins": [{"key": key, "due_at": due.isoformat()} for key, due in checkins],
-            "invite": {"token": enrolment.invite_token, "link": link, "expires_at": expires.isoformat()},
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "reference": reference,
+                    "patient_id": patient_id,
+                    "episode_id": episode_id,
+                    "procedure": protocol.id,
+                    "protocol_version": protocol.version,
+                    "performed_at": performed_at.isoformat(),
+                    "checkins": [{"key": key, "due_at": due.isoformat()} for key, due in checkins],
+                    "invite": {
+                        "token": enrolment.invite_token,
+                        "link": link,
+                        "expires_at": expires.isoformat(),
+                    },
+                },
+                indent=2,
+            )
+        )
         return 0
-    print(f"Enrolled {reference} on {protocol.title} (v{protocol.version}), performed "
-          f"{clinic.local(performed_at):%a %d %b %Y %H:%M}; {len(checkins)} check-ins planned.")
+    print(
+        f"Enrolled {reference} on {protocol.title} (v{protocol.version}), performed "
+        f"{clinic.local(performed_at):%a %d %b %Y %H:%M}; {len(checkins)} check-ins planned."
+    )
     print(f"Invite link (single use, expires {clinic.local(expires):%a %d %b %H:%M}):\n  {link}")
     return 0

@@ -26,15 +26,19 @@ def escalations_command(args: argparse.Namespace, settings: Settings) -> int:
         with session_scope(engine) as session:
             for escalation in list_escalations(session=session, open_only=args.open):
                 patient = get_patient(session=session, patient_id=escalation.patient_id)
-                rows.append({
-                    "id": escalation.id,
-                    "patient": patient.reference if patient else None,
-                    "level": escalation.level,
-                    "rule": escalation.rule,
-                    "status": escalation.status,
-                    "created_at": escalation.created_at.isoformat(),
-                    "acknowledged_at": escalation.acknowledged_at.isoformat() if escalation.acknowledged_at else None,
-                })
+                rows.append(
+                    {
+                        "id": escalation.id,
+                        "patient": patient.reference if patient else None,
+                        "level": escalation.level,
+                        "rule": escalation.rule,
+                        "status": escalation.status,
+                        "created_at": escalation.created_at.isoformat(),
+                        "acknowledged_at": escalation.acknowledged_at.isoformat()
+                        if escalation.acknowledged_at
+                        else None,
+                    }
+                )
     finally:
         engine.dispose()
     if args.json:
@@ -44,6 +48,8 @@ def escalations_command(args: argparse.Namespace, settings: Settings) -> int:
         print("no escalations" + (" open" if args.open else ""))
     for row in rows:
         acknowledged = row["acknowledged_at"] or "-"
-        print(f"{row['id']:>5}  {row['patient']}  {row['level']:<5}  {row['status']:<12}  {row['created_at']}  "
-              f"ack {acknowledged}  {row['rule']}")
+        print(
+            f"{row['id']:>5}  {row['patient']}  {row['level']:<5}  {row['status']:<12}  {row['created_at']}  "
+            f"ack {acknowledged}  {row['rule']}"
+        )
     return 0

@@ -45,8 +45,8 @@ def check_command(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
             failed = True
         except DataError as exc:
-            for problem in exc.problems:
-                print(problem, file=sys.stderr)
+            for found in exc.problems:
+                print(found, file=sys.stderr)
             failed = True
         else:
             print(f"ok  {path}: {protocol.id} v{protocol.version} ({len(protocol.checkins)} check-ins)")
@@ -69,9 +69,11 @@ def show_command(args: argparse.Namespace, settings: Settings) -> int:
     performed_at = parse_moment(args.performed_at, clinic)
     patient = Patient(diabetic=args.diabetic)
     local_performed = clinic.local(performed_at)
-    print(f"{protocol.title} (v{protocol.version}) performed {local_performed:%a %d %b %Y %H:%M %Z}, "
-          f"{clinic.name} ({clinic.timezone}); contact hours {clinic.contact_hours.opens:%H:%M}-"
-          f"{clinic.contact_hours.closes:%H:%M}{', diabetic' if args.diabetic else ''}")
+    print(
+        f"{protocol.title} (v{protocol.version}) performed {local_performed:%a %d %b %Y %H:%M %Z}, "
+        f"{clinic.name} ({clinic.timezone}); contact hours {clinic.contact_hours.opens:%H:%M}-"
+        f"{clinic.contact_hours.closes:%H:%M}{', diabetic' if args.diabetic else ''}"
+    )
     by_id = {c.id: c for c in protocol.checkins}
     for item in plan(protocol, performed_at=performed_at, clinic=clinic, patient=patient):
         checkin = by_id[item.checkin_id]

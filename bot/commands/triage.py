@@ -1,4 +1,4 @@
-"""`aftercare triage`: what the bot would do with an answer. For the clinic's safety officer to test the rules.
+"""`aftercare triage`: what the bot would do with an answer, for the clinic's safety officer to test rules.
 
     aftercare triage "no fever but I can't feel my bum when I wipe"
     aftercare triage --question glucose "HI"
@@ -69,9 +69,13 @@ def triage(text: str, *, question: str, day: int, now: datetime) -> Verdict:
     graded = grade(asked, result.reading, day=day, now=now)
     if graded.advice:
         advice.insert(0, graded.advice)
-    return Verdict(level=worst(graded.level, screening.level), rules=[graded.rule, *rules],
-                   value=result.reading.value, advice=advice, problem="needs_confirmation"
-                   if result.needs_confirmation else None)
+    return Verdict(
+        level=worst(graded.level, screening.level),
+        rules=[graded.rule, *rules],
+        value=result.reading.value,
+        advice=advice,
+        problem="needs_confirmation" if result.needs_confirmation else None,
+    )
 
 
 def _bank_question(question_id: str) -> Question:

@@ -16,9 +16,9 @@ from sqlmodel import select
 
 from bot.app import Service
 from bot.clock import Clock
-from bot.limits import SendLimits
 from bot.emulator import Emulator, EmulatorUser
 from bot.emulator.model import TranscriptEntry
+from bot.limits import SendLimits
 from bot.runtime import running
 from bot.settings import Settings
 from flows.catalogue import bundled_protocols
@@ -37,8 +37,14 @@ def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def local_settings(database_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {"database_url": database_url, "telegram_bot_token": None, "staff_chat_id": None,
-                                 "tick_seconds": 3600, "webhook_url": None, "clinic_file": None}
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "telegram_bot_token": None,
+        "staff_chat_id": None,
+        "tick_seconds": 3600,
+        "webhook_url": None,
+        "clinic_file": None,
+    }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
@@ -54,15 +60,28 @@ class World:
     settings: Settings
     staff_chat_id: int
 
-    def enrol(self, *, name: str = "Sam", procedure: str = "sacroiliac-joint-injection", diabetic: bool = False,
-              performed_at: datetime | None = None) -> str:
+    def enrol(
+        self,
+        *,
+        name: str = "Sam",
+        procedure: str = "sacroiliac-joint-injection",
+        diabetic: bool = False,
+        performed_at: datetime | None = None,
+    ) -> str:
         protocol = bundled_protocols()[procedure]
         now = self.clock.now()
         with session_scope(self.engine) as session:
             enrolment = enrol_on_protocol(
-                session=session, clinic=self.settings.clinic, protocol=protocol, display_name=name,
-                performed_at=performed_at or now - timedelta(hours=1), diabetic=diabetic,
-                invite_ttl=timedelta(hours=72), now=now, actor="test")
+                session=session,
+                clinic=self.settings.clinic,
+                protocol=protocol,
+                display_name=name,
+                performed_at=performed_at or now - timedelta(hours=1),
+                diabetic=diabetic,
+                invite_ttl=timedelta(hours=72),
+                now=now,
+                actor="test",
+            )
             return enrolment.invite_token
 
     async def join(self, name: str = "Sam", **enrol: object) -> EmulatorUser:
@@ -82,11 +101,18 @@ class World:
     async def advance_to(self, moment: datetime) -> None:
         await self.advance(max(moment - self.clock.now(), timedelta(0)))
 
-    async def bot_says(self, phone: EmulatorUser | int, contains: str, *, after: int = 0,
-                       timeout: float = 10.0) -> TranscriptEntry:  # noqa: ASYNC109
+    async def bot_says(
+        self,
+        phone: EmulatorUser | int,
+        contains: str,
+        *,
+        after: int = 0,
+        timeout: float = 10.0,  # noqa: ASYNC109 - reads better beside the wait than in asyncio.timeout
+    ) -> TranscriptEntry:
         chat_id = phone if isinstance(phone, int) else phone.chat_id
-        return await self.emulator.wait_for_bot_message(chat_id, lambda e: contains in e.text,
-                                                        after_message_id=after, timeout=timeout)
+        return await self.emulator.wait_for_bot_message(
+            chat_id, lambda e: contains in e.text, after_message_id=after, timeout=timeout
+        )
 
     def last_message_id(self, phone: EmulatorUser | int) -> int:
         chat_id = phone if isinstance(phone, int) else phone.chat_id
@@ -140,8 +166,14 @@ async def world(database_file: str, limits: SendLimits | None) -> AsyncIterator[
             live.emulator.enforce_limits = limits is not FAST
             task = asyncio.create_task(live.service.run(stop))
             await live.emulator.wait_until(lambda: live.service.application.running, what="the bot to start")
-            yield World(emulator=live.emulator, service=live.service, clock=clock, engine=engine,
-                        settings=settings, staff_chat_id=live.service.desk.staff_chat_id)
+            yield World(
+                emulator=live.emulator,
+                service=live.service,
+                clock=clock,
+                engine=engine,
+                settings=settings,
+                staff_chat_id=live.service.desk.staff_chat_id,
+            )
             stop.set()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -18,7 +18,9 @@ async def test_a_patient_opens_their_link_is_greeted_by_name_and_asked_for_conse
     phone = world.emulator.new_user("Maggie")
     await phone.start(token)
     welcome = await world.bot_says(phone, "Hello Margaret")
-    assert welcome.text.splitlines()[0] == "A message from the Pain Clinic"  # nothing clinical on a lock screen
+    assert (
+        welcome.text.splitlines()[0] == "A message from the Pain Clinic"
+    )  # nothing clinical on a lock screen
     assert "999" in welcome.text and "not watched all the time" in welcome.text
     assert [b.text for row in welcome.buttons for b in row] == ["Yes, that's OK", "No thanks"]
     with session_scope(world.engine) as session:
@@ -51,7 +53,9 @@ async def test_bad_used_and_expired_links_give_a_clear_message_and_no_data(world
     await world.bot_says(nobody, "only works with the personal link")
 
 
-async def test_check_in_arrives_on_schedule_and_a_red_flag_gets_urgent_advice_and_reaches_staff(world: World) -> None:
+async def test_check_in_arrives_on_schedule_and_a_red_flag_gets_urgent_advice_and_reaches_staff(
+    world: World,
+) -> None:
     phone = await world.join("Sam")
     await world.advance(timedelta(days=1, hours=1))  # Tuesday 10:00: the day-1 check-in
     first = await world.bot_says(phone, "Since your injection, have you had any of these")
@@ -65,8 +69,9 @@ async def test_check_in_arrives_on_schedule_and_a_red_flag_gets_urgent_advice_an
     alert = await world.bot_says(world.staff_chat_id, "RED escalation")
     assert "Sam" not in alert.text and "Yes" not in alert.text  # a reference and a rule, never the answer
     nurse = world.emulator.chats[world.staff_chat_id].member_ids.copy().pop()
-    await world.emulator.press(nurse, alert.message_id, alert.buttons[0][0].callback_data or "",
-                               chat_id=world.staff_chat_id)
+    await world.emulator.press(
+        nurse, alert.message_id, alert.buttons[0][0].callback_data or "", chat_id=world.staff_chat_id
+    )
     await world.until(lambda: world.escalations()[0].status == EscalationStatus.ACKNOWLEDGED, "acknowledged")
 
 
@@ -84,13 +89,23 @@ async def test_negated_symptoms_are_not_escalated(world: World) -> None:
 
 async def test_a_whole_follow_up_with_calm_answers_completes_every_check_in(world: World) -> None:
     phone = await world.join("Sam")
-    calm = {"Yes": "No", "No numbness": None, "Yes, all gone": None, "Fine": None, "Better": None,
-            "No flare": None, "Fewer": None}
+    calm = {
+        "Yes": "No",
+        "No numbness": None,
+        "Yes, all gone": None,
+        "Fine": None,
+        "Better": None,
+        "No flare": None,
+        "Fewer": None,
+    }
     for _ in range(400):
         with session_scope(world.engine) as session:
-            pending = session.exec(select(CheckIn).where(CheckIn.status == CheckInStatus.SCHEDULED)
-                                   .order_by(CheckIn.due_at)).first()  # type: ignore[arg-type]
-            awaiting = session.exec(select(CheckIn).where(CheckIn.status == CheckInStatus.AWAITING_REPLY)).first()
+            pending = session.exec(
+                select(CheckIn).where(CheckIn.status == CheckInStatus.SCHEDULED).order_by(CheckIn.due_at)
+            ).first()  # type: ignore[arg-type]
+            awaiting = session.exec(
+                select(CheckIn).where(CheckIn.status == CheckInStatus.AWAITING_REPLY)
+            ).first()
         if awaiting is None and pending is None:
             break
         if awaiting is None:
@@ -108,8 +123,11 @@ async def test_a_whole_follow_up_with_calm_answers_completes_every_check_in(worl
         elif labels and labels[0] == "1":
             await phone.press_button("3")
         else:
-            await phone.send("no thanks" if "anything else" in last.text.lower() or "how long" in last.text.lower()
-                             else "40")
+            await phone.send(
+                "no thanks"
+                if "anything else" in last.text.lower() or "how long" in last.text.lower()
+                else "40"
+            )
         sent = world.last_message_id(phone)
         await world.emulator.wait_for_bot_message(phone.chat_id, after_message_id=sent)
     with session_scope(world.engine) as session:

@@ -46,7 +46,9 @@ def test_amber_cards_end_with_the_catch_all_line(clinic: Clinic) -> None:
 
 
 def test_fever_card_names_the_procedure_date(clinic: Clinic) -> None:
-    text = render("red.fever_back_pain", clinic=clinic, now=MONDAY_MORNING, procedure_date="Friday 20 November")
+    text = render(
+        "red.fever_back_pain", clinic=clinic, now=MONDAY_MORNING, procedure_date="Friday 20 November"
+    )
     assert "Friday 20 November" in text
 
 

@@ -11,13 +11,18 @@ from flows.catalogue import ResolvedProtocol, bundled_protocols, load_protocol
 from flows.levels import Level
 from flows.yamlsource import DataError
 
-SIJ_TEXT = (files("flows") / "data" / "protocols" / "sacroiliac-joint-injection.yaml").read_text(encoding="utf-8")
+SIJ_TEXT = (files("flows") / "data" / "protocols" / "sacroiliac-joint-injection.yaml").read_text(
+    encoding="utf-8"
+)
 
 
 def test_the_five_procedures_are_bundled() -> None:
     assert set(bundled_protocols()) == {
-        "sacroiliac-joint-injection", "facet-joint-injection", "epidural-steroid-injection",
-        "medial-branch-block", "radiofrequency-denervation",
+        "sacroiliac-joint-injection",
+        "facet-joint-injection",
+        "epidural-steroid-injection",
+        "medial-branch-block",
+        "radiofrequency-denervation",
     }
 
 
@@ -27,7 +32,10 @@ def test_every_protocol_asks_the_red_flag_screen_at_every_contact_from_day_1_to_
     for protocol in protocols.values():
         for checkin in protocol.checkins:
             if 1 <= checkin.day <= 28 and any(q.startswith("pain.now") for q in checkin.questions):
-                assert {"rf.ces", "rf.leg_weakness", "rf.fever"} <= set(checkin.questions), (protocol.id, checkin.id)
+                assert {"rf.ces", "rf.leg_weakness", "rf.fever"} <= set(checkin.questions), (
+                    protocol.id,
+                    checkin.id,
+                )
 
 
 def test_epidural_adds_the_day0_bladder_and_positional_headache_questions(
@@ -91,9 +99,9 @@ def test_outcome_levels_match_their_rule_names_and_advice(protocols: dict[str, R
         (("questions: [glucose]", "questions: [glucoze]"), None, "unknown question 'glucoze'"),
         (("education: [edu.flare]", "education: [edu.flair]"), None, "unknown education message 'edu.flair'"),
         (("version: 1", "version: 0"), 5, "greater than or equal to 1"),
-        (("    at: \"10:00\"", "    at: \"25:00\""), None, "should match pattern"),
+        (('    at: "10:00"', '    at: "25:00"'), None, "should match pattern"),
         (("- id: day7\n", "- id: day3.morning\n"), None, "used twice"),
-        (("    after_hours: 5\n", "    after_hours: 5\n    at: \"19:00\"\n"), None, "exactly one of"),
+        (("    after_hours: 5\n", '    after_hours: 5\n    at: "19:00"\n'), None, "exactly one of"),
         (("id: sacroiliac-joint-injection", "id: Sacroiliac Joint"), 4, "should match pattern"),
         (("checkins:", "check_ins:"), None, "Extra inputs are not permitted"),
     ],
@@ -127,25 +135,34 @@ def test_yaml_syntax_errors_name_the_line() -> None:
 
 
 def test_a_protocol_cannot_redefine_a_bank_question() -> None:
-    text = SIJ_TEXT.replace("checkins:", "questions:\n  - id: glucose\n    kind: free_text\n    text: Hello there\n"
-                            "checkins:", 1)
+    text = SIJ_TEXT.replace(
+        "checkins:", "questions:\n  - id: glucose\n    kind: free_text\n    text: Hello there\ncheckins:", 1
+    )
     with pytest.raises(DataError, match="already in the question bank"):
         load_protocol(text, source="broken.yaml")
 
 
 def test_a_follow_up_that_does_not_exist_is_refused() -> None:
-    text = SIJ_TEXT.replace("checkins:", "questions:\n  - id: own.q\n    kind: yes_no\n    text: Anything?\n"
-                            "    outcomes:\n      - when: {equals: true}\n        level: green\n"
-                            "        rule: green.own\n        then: [nowhere]\n"
-                            "checkins:", 1)
+    text = SIJ_TEXT.replace(
+        "checkins:",
+        "questions:\n  - id: own.q\n    kind: yes_no\n    text: Anything?\n"
+        "    outcomes:\n      - when: {equals: true}\n        level: green\n"
+        "        rule: green.own\n        then: [nowhere]\n"
+        "checkins:",
+        1,
+    )
     with pytest.raises(DataError, match="unknown follow-up question 'nowhere'"):
         load_protocol(text, source="broken.yaml")
 
 
 def test_advice_level_must_match_the_outcome_level() -> None:
-    text = SIJ_TEXT.replace("checkins:", "questions:\n  - id: own.q\n    kind: yes_no\n    text: Anything?\n"
-                            "    outcomes:\n      - when: {equals: true}\n        level: green\n"
-                            "        rule: green.own\n        advice: red.ces\n"
-                            "checkins:", 1)
-    with pytest.raises(DataError, match="advice 'red.ces' is red but the outcome is green"):
+    text = SIJ_TEXT.replace(
+        "checkins:",
+        "questions:\n  - id: own.q\n    kind: yes_no\n    text: Anything?\n"
+        "    outcomes:\n      - when: {equals: true}\n        level: green\n"
+        "        rule: green.own\n        advice: red.ces\n"
+        "checkins:",
+        1,
+    )
+    with pytest.raises(DataError, match=r"advice 'red\.ces' is red but the outcome is green"):
         load_protocol(text, source="broken.yaml")

@@ -29,13 +29,25 @@ from flows.triage import PastReading
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
-def start(protocol: ResolvedProtocol, checkin: str = "day1.morning", *, diabetic: bool = False, day: int = 1,
-          history: tuple[PastReading, ...] = ()) -> Transition:
+def start(
+    protocol: ResolvedProtocol,
+    checkin: str = "day1.morning",
+    *,
+    diabetic: bool = False,
+    day: int = 1,
+    history: tuple[PastReading, ...] = (),
+) -> Transition:
     return begin(protocol, checkin, patient=Patient(diabetic=diabetic), day=day, history=history, now=NOW)
 
 
-def reply(protocol: ResolvedProtocol, state: CheckInState, text: str | None = None, *, option: str | None = None,
-          now: datetime = NOW) -> Transition:
+def reply(
+    protocol: ResolvedProtocol,
+    state: CheckInState,
+    text: str | None = None,
+    *,
+    option: str | None = None,
+    now: datetime = NOW,
+) -> Transition:
     return step(protocol, state, Answer(text=text, option=option), now=now)
 
 
@@ -54,8 +66,16 @@ def advice(transition: Transition) -> list[str]:
 
 def answer_all_green(protocol: ResolvedProtocol, transition: Transition) -> Transition:
     """Answer each question of the check-in the calm way, until it completes."""
-    calm = {"yes_no": "no", "pain_scale": "3", "choice": None, "glucose": "7.5", "temperature": "36.8",
-            "percent_relief": "40", "pgic": "3", "free_text": "no thanks"}
+    calm = {
+        "yes_no": "no",
+        "pain_scale": "3",
+        "choice": None,
+        "glucose": "7.5",
+        "temperature": "36.8",
+        "percent_relief": "40",
+        "pgic": "3",
+        "free_text": "no thanks",
+    }
     while transition.state.phase is not Phase.COMPLETE:
         question = protocol.question(transition.state.queue[0].question_id)
         if question.kind.value == "choice":
@@ -144,7 +164,7 @@ def test_an_unreadable_answer_is_asked_again_with_a_hint_never_guessed(sij: Reso
 
 def test_not_sure_on_a_red_flag_question_is_asked_again_saying_yes_is_safe(sij: ResolvedProtocol) -> None:
     after = reply(sij, start(sij).state, "not sure")
-    ask = [e for e in after.effects if isinstance(e, AskQuestion)][0]
+    ask = next(e for e in after.effects if isinstance(e, AskQuestion))
     assert ask.reask_problem == "engine.unsure_red_flag"
 
 
@@ -192,7 +212,9 @@ def test_glucose_above_12_once_is_green_and_twice_in_24_hours_amber(sij: Resolve
     assert [e.level for e in escalations(once)] == []
     earlier = (PastReading(question_id="glucose", value=13.1, at=NOW - timedelta(hours=8)),)
     twice = reply(sij, _glucose_state(sij, earlier), "12.6")
-    assert [(e.level, e.rule) for e in escalations(twice)] == [(Level.AMBER, "amber.glucose.above_12_twice_in_24h")]
+    assert [(e.level, e.rule) for e in escalations(twice)] == [
+        (Level.AMBER, "amber.glucose.above_12_twice_in_24h")
+    ]
     stale = (PastReading(question_id="glucose", value=13.1, at=NOW - timedelta(hours=30)),)
     assert escalations(reply(sij, _glucose_state(sij, stale), "12.6")) == []
 
@@ -257,8 +279,9 @@ def test_illegal_steps_raise_and_leave_the_state_unchanged(sij: ResolvedProtocol
 
 
 def test_state_round_trips_through_json(sij: ResolvedProtocol) -> None:
-    transition = start(sij, "day1.evening", diabetic=True,
-                       history=(PastReading(question_id="glucose", value=13.0, at=NOW),))
+    transition = start(
+        sij, "day1.evening", diabetic=True, history=(PastReading(question_id="glucose", value=13.0, at=NOW),)
+    )
     confirming = reply(sij, transition.state, "250")
     for state in (transition.state, confirming.state):
         assert CheckInState.from_json(state.to_json()) == state
@@ -268,7 +291,9 @@ def test_state_round_trips_through_json(sij: ResolvedProtocol) -> None:
 
 def test_silence_on_a_red_flag_screen_is_raised_to_staff(sij: ResolvedProtocol) -> None:
     closed = unanswered(sij, start(sij).state)
-    assert [(e.level, e.rule) for e in escalations(closed)] == [(Level.AMBER, "amber.unanswered.red_flag_screen")]
+    assert [(e.level, e.rule) for e in escalations(closed)] == [
+        (Level.AMBER, "amber.unanswered.red_flag_screen")
+    ]
     assert closed.state.phase is Phase.COMPLETE
     quiet = unanswered(sij, start(sij, "day1.evening", diabetic=True).state)
     assert escalations(quiet) == []

@@ -32,8 +32,15 @@ from flows.state import Phase
 
 HERE = Path(__file__).parent / "golden"
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
-CALM = {"yes_no": "no", "pain_scale": "3", "glucose": "7.5", "temperature": "36.8", "percent_relief": "40",
-        "pgic": "3", "free_text": "no thanks"}
+CALM = {
+    "yes_no": "no",
+    "pain_scale": "3",
+    "glucose": "7.5",
+    "temperature": "36.8",
+    "percent_relief": "40",
+    "pgic": "3",
+    "free_text": "no thanks",
+}
 CALM_YES = {"activity.more", "epidural.passed_urine", "rfd.relief_returning"}
 
 
@@ -58,7 +65,9 @@ def describe(effect: Effect) -> str:
     raise AssertionError(effect)
 
 
-def run(protocol: ResolvedProtocol, checkin: str, *, day: int, diabetic: bool, replies: list[str] | None) -> list[str]:
+def run(
+    protocol: ResolvedProtocol, checkin: str, *, day: int, diabetic: bool, replies: list[str] | None
+) -> list[str]:
     transition = begin(protocol, checkin, patient=Patient(diabetic=diabetic), day=day, now=NOW)
     lines = [describe(e) for e in transition.effects]
     pending = list(replies) if replies is not None else None
@@ -91,13 +100,20 @@ def transcripts() -> dict[str, str]:
         for checkin in protocol.checkins:
             for diabetic in (False, True):
                 out[protocol.id].append(f"## {checkin.id} calm answers, diabetic={diabetic}")
-                out[protocol.id] += run(protocol, checkin.id, day=checkin.day, diabetic=diabetic, replies=None)
+                out[protocol.id] += run(
+                    protocol, checkin.id, day=checkin.day, diabetic=diabetic, replies=None
+                )
                 out[protocol.id].append("")
     for journey in journeys:
         protocol = protocols[journey["protocol"]]
         out[protocol.id].append(f"## {journey['name']}")
-        out[protocol.id] += run(protocol, journey["checkin"], day=journey.get("day", 1),
-                                diabetic=journey.get("diabetic", False), replies=journey["replies"])
+        out[protocol.id] += run(
+            protocol,
+            journey["checkin"],
+            day=journey.get("day", 1),
+            diabetic=journey.get("diabetic", False),
+            replies=journey["replies"],
+        )
         out[protocol.id].append("")
     return {pid: "\n".join(lines) + "\n" for pid, lines in out.items()}
 

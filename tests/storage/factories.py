@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from sqlmodel import Session
 
-from storage.enrolment import record_consent, Enrolment, RedeemOutcome, enrol_patient, redeem_invite
+from storage.enrolment import Enrolment, RedeemOutcome, enrol_patient, record_consent, redeem_invite
 from storage.models import Clinic, Patient
 from storage.patients import ensure_clinic
 

@@ -11,10 +11,10 @@ from sqlmodel import Session, select
 from storage.audit import audit_trail
 from storage.db import session_scope
 from storage.enrolment import (
-    record_consent,
     RedeemOutcome,
     RedeemResult,
     issue_invite,
+    record_consent,
     redeem_invite,
     start_episode,
     token_digest,
@@ -162,7 +162,9 @@ def test_an_opted_out_patient_who_opens_a_new_link_is_active_again(session: Sess
         now=NOW + DAY + HOUR,
     )
     assert result.outcome == RedeemOutcome.OK
-    assert result.patient is not None and result.patient.status == PatientStatus.OPTED_OUT  # asked again first
+    assert (
+        result.patient is not None and result.patient.status == PatientStatus.OPTED_OUT
+    )  # asked again first
     assert result.episode == second.episode and second.episode.id != enrolment.episode.id
     assert patient.id is not None
     again = record_consent(session=session, patient_id=patient.id, agreed=True, now=NOW + DAY + HOUR)
@@ -184,8 +186,9 @@ def _redeem_in_own_session(engine: Engine, token: str, chat_id: int) -> RedeemOu
 
 def test_declining_consent_opts_out_and_cancels_check_ins(session: Session) -> None:
     enrolment = enrol(session)
-    result = redeem_invite(session=session, token=enrolment.invite_token, chat_id=next_chat_id(), user_id=1,
-                           now=NOW)
+    result = redeem_invite(
+        session=session, token=enrolment.invite_token, chat_id=next_chat_id(), user_id=1, now=NOW
+    )
     assert result.patient is not None and result.patient.id is not None
     patient = record_consent(session=session, patient_id=result.patient.id, agreed=False, now=NOW)
     assert patient.status == PatientStatus.OPTED_OUT

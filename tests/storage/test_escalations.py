@@ -230,15 +230,23 @@ def test_staff_are_alerted_then_realerted_until_someone_acknowledges(session: Se
 def test_amber_escalations_are_alerted_once_and_red_ones_again_until_acknowledged(session: Session) -> None:
     _, patient = enrol_connected(session)
     assert patient.id is not None
-    amber = raise_escalation(session=session, patient_id=patient.id, level=Level.AMBER, rule="amber.fever",
-                             trigger_text="hot", now=NOW)
-    red = raise_escalation(session=session, patient_id=patient.id, level=Level.RED, rule="red.ces",
-                           trigger_text="numb", now=NOW)
+    amber = raise_escalation(
+        session=session,
+        patient_id=patient.id,
+        level=Level.AMBER,
+        rule="amber.fever",
+        trigger_text="hot",
+        now=NOW,
+    )
+    red = raise_escalation(
+        session=session, patient_id=patient.id, level=Level.RED, rule="red.ces", trigger_text="numb", now=NOW
+    )
     every = timedelta(hours=1)
     assert escalations_needing_alert(session=session, now=NOW, realert_after=every) == [amber, red]
     for escalation in (amber, red):
         mark_staff_alerted(session=session, escalation_id=escalation.id or 0, now=NOW)
     assert escalations_needing_alert(session=session, now=NOW + 2 * every, realert_after=every) == [red]
-    only_red = escalations_needing_alert(session=session, now=NOW, realert_after=every,
-                                         alert_levels=(Level.RED,))
+    only_red = escalations_needing_alert(
+        session=session, now=NOW, realert_after=every, alert_levels=(Level.RED,)
+    )
     assert only_red == []
