@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,7 @@ from flows.effects import (
 from flows.engine import Answer, begin, step
 from flows.schedule import Patient
 from flows.state import Phase
+from flows.triage import PastReading
 
 HERE = Path(__file__).parent / "golden"
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -66,9 +67,17 @@ def describe(effect: Effect) -> str:
 
 
 def run(
-    protocol: ResolvedProtocol, checkin: str, *, day: int, diabetic: bool, replies: list[str] | None
+    protocol: ResolvedProtocol,
+    checkin: str,
+    *,
+    day: int,
+    diabetic: bool,
+    replies: list[str] | None,
+    history: tuple[PastReading, ...] = (),
 ) -> list[str]:
-    transition = begin(protocol, checkin, patient=Patient(diabetic=diabetic), day=day, now=NOW)
+    transition = begin(
+        protocol, checkin, patient=Patient(diabetic=diabetic), day=day, history=history, now=NOW
+    )
     lines = [describe(e) for e in transition.effects]
     pending = list(replies) if replies is not None else None
     while transition.state.phase is not Phase.COMPLETE:
@@ -107,12 +116,19 @@ def transcripts() -> dict[str, str]:
     for journey in journeys:
         protocol = protocols[journey["protocol"]]
         out[protocol.id].append(f"## {journey['name']}")
+        history = tuple(
+            PastReading(question_id=question, value=float(value), at=NOW - timedelta(hours=hours_ago))
+            for question, value, hours_ago in journey.get("history", [])
+        )
+        if history:
+            out[protocol.id].append(f"(earlier readings: {[(h.question_id, h.value) for h in history]})")
         out[protocol.id] += run(
             protocol,
             journey["checkin"],
             day=journey.get("day", 1),
             diabetic=journey.get("diabetic", False),
             replies=journey["replies"],
+            history=history,
         )
         out[protocol.id].append("")
     return {pid: "\n".join(lines) + "\n" for pid, lines in out.items()}
@@ -134,3 +150,15 @@ def test_every_red_journey_ends_with_urgent_advice_and_an_escalation() -> None:
             if "escalate red" in block:
                 assert "advise   red." in block or "advise   amber.unclear" in block, block
                 assert block.strip().splitlines()[-1] == "complete stopped_for_red_flag", block
+
+
+def test_every_outcome_rule_has_a_golden_journey() -> None:
+    """Each rule in every protocol fires in some transcript: deleting or breaking one fails a golden test."""
+    produced = "".join(transcripts().values())
+    rules = {
+        outcome.rule
+        for protocol in bundled_protocols().values()
+        for question in protocol.questions.values()
+        for outcome in [*question.outcomes, *([question.otherwise] if question.otherwise else [])]
+    }
+    assert sorted(rule for rule in rules if f" {rule}\n" not in produced) == []
