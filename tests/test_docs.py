@@ -12,15 +12,21 @@ HAZARD_LOG = ROOT / "docs" / "clinical-safety" / "hazard-log.md"
 
 def _test_names(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    return {node.name for node in ast.walk(tree)
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_")}
+    return {
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_")
+    }
 
 
 def test_every_test_named_in_the_hazard_log_exists() -> None:
     named = re.findall(r"`(tests/[\w/]+\.py)::(test_\w+)`", HAZARD_LOG.read_text(encoding="utf-8"))
     assert len(named) >= 40
-    missing = [f"{file}::{test}" for file, test in named
-               if not (ROOT / file).exists() or test not in _test_names(ROOT / file)]
+    missing = [
+        f"{file}::{test}"
+        for file, test in named
+        if not (ROOT / file).exists() or test not in _test_names(ROOT / file)
+    ]
     assert missing == []
 
 
@@ -35,5 +41,7 @@ def test_every_setting_is_in_env_example() -> None:
     from bot.settings import Settings
 
     example = (ROOT / ".env.example").read_text(encoding="utf-8")
-    names = {line.split("=", 1)[0] for line in example.splitlines() if "=" in line and not line.startswith("#")}
+    names = {
+        line.split("=", 1)[0] for line in example.splitlines() if "=" in line and not line.startswith("#")
+    }
     assert {name.upper() for name in Settings.model_fields} <= names
