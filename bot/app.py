@@ -36,6 +36,7 @@ from flows.clinic import Clinic
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 20
+SHUTDOWN_GRACE_SECONDS = 15
 
 
 @dataclass(kw_only=True)
@@ -71,17 +72,21 @@ class Service:
             backlog = await self.inbound.process_backlog()
             if backlog:
                 log.info("processed %s updates recorded before the last stop", backlog)
-            tasks = [asyncio.create_task(self.outbox.run(stop), name="outbox")]
-            if polling:
-                tasks.append(asyncio.create_task(self.poll(stop), name="polling"))
+            sender = asyncio.create_task(self.outbox.run(stop), name="outbox")
+            poller = asyncio.create_task(self.poll(stop), name="polling") if polling else None
             try:
                 await stop.wait()
             finally:
-                for task in tasks:
-                    task.cancel()
-                for task in tasks:
+                if poller is not None:
+                    poller.cancel()  # a cancelled getUpdates acknowledges nothing: safe
                     with contextlib.suppress(asyncio.CancelledError):
-                        await task
+                        await poller
+                # The sender finishes the batch in flight (it checks `stop` between batches): a message cut
+                # off mid-send would stay leased, holding back that patient's later messages until it expires.
+                try:
+                    await asyncio.wait_for(sender, timeout=SHUTDOWN_GRACE_SECONDS)
+                except TimeoutError:
+                    log.warning("outbox still sending after %s s; stopping it", SHUTDOWN_GRACE_SECONDS)
                 await self.application.stop()
 
     async def poll(self, stop: asyncio.Event) -> None:

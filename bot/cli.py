@@ -12,11 +12,12 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from bot.commands import db, enrol, escalations, protocols, run, triage
+from bot.commands import db, demo, enrol, escalations, protocols, run, staff, triage
+from bot.runtime import CompanionFactory
 from bot.settings import Settings
 from flows.yamlsource import DataError
 
-SUBCOMMANDS = (run, protocols, triage, db, enrol, escalations)
+SUBCOMMANDS = (run, demo, protocols, triage, db, enrol, escalations, staff)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,8 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, companions: Sequence[CompanionFactory] = ()) -> int:
+    """The CLI. ``companions``: other web apps `aftercare run` serves beside the bot (the composition root,
+    aftercare/cli.py, passes the staff console)."""
     args = build_parser().parse_args(argv)
+    args.companions = companions
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -22,10 +22,12 @@ from flows.effects import AskConfirmation, AskQuestion, CompleteCheckIn, Ending,
 from flows.engine import Answer, Transition, begin, step, unanswered
 from flows.messages import say
 from flows.schedule import Patient as PatientFacts
+from flows.schedule import plan
 from flows.state import CheckInState, Phase
 from flows.triage import PastReading, options_for
 from storage.answers import answers_for_episode, create_callback_token, record_answer, retire_callback_tokens
 from storage.checkins import (
+    OPEN_STATUSES,
     CheckInContext,
     checkins_for_episode,
     complete_checkin,
@@ -33,13 +35,17 @@ from storage.checkins import (
     mark_unanswered,
     save_checkin_state,
 )
+from storage.enrolment import start_episode
 from storage.escalations import raise_escalation
 from storage.followup import pinned_protocol
 from storage.messages import enqueue_message
-from storage.models import CheckInStatus, Episode, MessagePurpose
+from storage.models import CheckInStatus, Episode, EpisodeStatus, MessagePurpose, Patient
+from storage.patients import end_episode, episodes_for_patient
 
 CHECKIN_BUTTON = "c:"
 CONFIRM_VALUE = "confirm:"
+# What is kept of a long message (Telegram allows 4096 characters). All of it is screened for red flags first.
+MAX_KEPT_TEXT = 2000
 HISTORY_WINDOW = timedelta(hours=48)  # numeric answers the engine may compare with ("twice in 24 h")
 
 
@@ -56,6 +62,52 @@ class Conversation:
                 session=session, digest=episode.protocol_digest
             )
         return self._protocols[episode.protocol_digest]
+
+    def resume(self, session: Session, patient: Patient, *, now: datetime) -> None:
+        """A patient who stopped (or said no) says yes again: the check-ins still ahead of the latest
+        episode are planned again, on the same pinned protocol, in a new episode (the stopped one stays as
+        it was, for the record). Check-ins whose time went by while stopped are not sent late."""
+        assert patient.id is not None
+        episodes = episodes_for_patient(session=session, patient_id=patient.id)
+        if not episodes:
+            return
+        latest = episodes[-1]
+        assert latest.id is not None
+        if any(
+            c.status in OPEN_STATUSES for c in checkins_for_episode(session=session, episode_id=latest.id)
+        ):
+            return  # nothing was cancelled: the follow-up is still under way
+        protocol = self.protocol_for(session, latest)
+        ahead = [
+            (p.checkin_id, p.due_at)
+            for p in plan(
+                protocol,
+                performed_at=latest.performed_at,
+                clinic=self.clinic,
+                patient=PatientFacts(diabetic=patient.diabetic),
+            )
+            if p.due_at > now
+        ]
+        if not ahead:
+            return
+        actor = f"patient:{patient.reference}"
+        # The patient is already linked to this chat, so the new episode's invite is born expired.
+        start_episode(
+            session=session,
+            patient_id=patient.id,
+            procedure_id=latest.procedure_id,
+            protocol_version=latest.protocol_version,
+            protocol_digest=latest.protocol_digest,
+            performed_at=latest.performed_at,
+            planned_checkins=ahead,
+            invite_ttl=timedelta(0),
+            now=now,
+            actor=actor,
+        )
+        if latest.status == EpisodeStatus.ACTIVE:  # declined at the start: that episode had nothing left
+            end_episode(
+                session=session, episode_id=latest.id, status=EpisodeStatus.STOPPED, actor=actor, now=now
+            )
 
     def begin_checkin(self, session: Session, ctx: CheckInContext, *, owner: str, now: datetime) -> None:
         protocol = self.protocol_for(session, ctx.episode)
@@ -207,7 +259,7 @@ class Conversation:
                     session=session,
                     episode_id=ctx.episode.id,
                     question_id=effect.question_id,
-                    text=effect.text,
+                    text=effect.text[:MAX_KEPT_TEXT],
                     level=effect.level,
                     rule=effect.rule,
                     now=now,
@@ -224,7 +276,7 @@ class Conversation:
                     patient_id=ctx.patient.id,
                     level=effect.level,
                     rule=effect.rule,
-                    trigger_text=effect.trigger_text[:2000],
+                    trigger_text=effect.trigger_text[:MAX_KEPT_TEXT],
                     now=now,
                     advice_id=effect.advice_id,
                     episode_id=ctx.episode.id,

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.conversation import CHECKIN_BUTTON, CONFIRM_VALUE, Conversation, next_checkin_time
+from bot.conversation import CHECKIN_BUTTON, CONFIRM_VALUE, MAX_KEPT_TEXT, Conversation, next_checkin_time
 from bot.render import Button, Outgoing, Scene, info, render
 from bot.staff_alerts import escalation_for_ack
 from bot.wording import date_words, days_words, usual_time, when
@@ -29,10 +29,17 @@ from storage.checkins import awaiting_checkin_for_patient, checkin_context, chec
 from storage.enrolment import RedeemOutcome, record_consent, redeem_invite
 from storage.escalations import acknowledge_escalation, raise_escalation
 from storage.messages import enqueue_message
-from storage.models import AckChannel, Episode, EpisodeStatus, MessagePurpose, Patient, PatientStatus
+from storage.models import (
+    AckChannel,
+    CheckInStatus,
+    Episode,
+    EpisodeStatus,
+    MessagePurpose,
+    Patient,
+    PatientStatus,
+)
 from storage.patients import episodes_for_patient, opt_out_patient, patient_for_chat, set_patient_status
 
-MAX_KEPT_TEXT = 2000
 INVITE_MESSAGES = {
     RedeemOutcome.UNKNOWN: "invite.unknown",
     RedeemOutcome.USED: "invite.used",
@@ -99,8 +106,11 @@ class Desk:
             return ""
         if agreed and patient.consent_at is not None and patient.status == PatientStatus.ACTIVE:
             return "You have already said yes. Thank you."
+        stopped_before = patient.status == PatientStatus.OPTED_OUT
         record_consent(session=session, patient_id=_id(patient), agreed=agreed, now=now)
         if agreed:
+            if stopped_before:
+                self.conversation.resume(session, patient, now=now)
             episode = self._episode(session, patient)
             upcoming = next_checkin_time(session, episode, now=now) if episode else None
             first = when(upcoming, clinic=self.clinic, now=now) if upcoming else "soon"
@@ -119,16 +129,19 @@ class Desk:
         if patient is None:
             self._send(session, chat_id, self._info("not_enrolled"), now=now)
             return
-        kept = text[:MAX_KEPT_TEXT]
+        if not text.strip():  # nothing to read (Telegram trims spaces, not every control character)
+            self._send(session, chat_id, self._info("emoji_only"), patient=patient, now=now)
+            return
+        # The whole message is screened and answered (a red flag near its end counts); only its start is kept.
         awaiting = awaiting_checkin_for_patient(session=session, patient_id=_id(patient))
         if awaiting is not None and patient.status in (PatientStatus.ACTIVE, PatientStatus.PAUSED):
             ctx = checkin_context(session=session, checkin_id=_id(awaiting))
             assert ctx is not None
-            self.conversation.answer(session, ctx, Answer(text=kept), now=now, inbound_id=inbound_id)
+            self.conversation.answer(session, ctx, Answer(text=text), now=now, inbound_id=inbound_id)
             if len(text) > MAX_KEPT_TEXT:
                 self._send(session, chat_id, self._info("too_long"), patient=patient, now=now)
             return
-        self.free_text(session, patient, kept, now=now, inbound_id=inbound_id)
+        self.free_text(session, patient, text, now=now, inbound_id=inbound_id)
         if len(text) > MAX_KEPT_TEXT:
             self._send(session, chat_id, self._info("too_long"), patient=patient, now=now)
 
@@ -152,7 +165,7 @@ class Desk:
                 session=session,
                 episode_id=_id(episode),
                 question_id="free_text",
-                text=text,
+                text=text[:MAX_KEPT_TEXT],
                 level=level,
                 rule=rules[0] if rules else "green.free_text.no_concern",
                 now=now,
@@ -204,7 +217,8 @@ class Desk:
         question, phase = self.conversation.current_question(ctx) if ctx.checkin.state_json else (None, None)
         confirming = callback.value.startswith(CONFIRM_VALUE)
         if (
-            callback.used_at is not None
+            ctx.checkin.status != CheckInStatus.AWAITING_REPLY  # e.g. cancelled by /stop: never restarted
+            or callback.used_at is not None
             or question != callback.question_id
             or confirming != (phase is not None and phase.value == "confirming")
         ):
@@ -281,9 +295,7 @@ class Desk:
             self._send(session, chat_id, self._info("not_enrolled"), now=now)
             return
         if caption and caption.strip():
-            self.free_text(
-                session, patient, caption[:MAX_KEPT_TEXT], now=now, inbound_id=inbound_id, after=message_id
-            )
+            self.free_text(session, patient, caption, now=now, inbound_id=inbound_id, after=message_id)
             return
         self._send(session, chat_id, self._info(message_id), patient=patient, now=now)
 
@@ -295,7 +307,7 @@ class Desk:
         if patient is None:
             self._send(session, chat_id, self._info("not_enrolled"), now=now)
             return
-        self.free_text(session, patient, text[:MAX_KEPT_TEXT], now=now, inbound_id=inbound_id, after="edited")
+        self.free_text(session, patient, text, now=now, inbound_id=inbound_id, after="edited")
 
     def blocked(self, session: Session, *, chat_id: int, now: datetime) -> None:
         """The patient blocked the bot: they cannot be reached; staff must know (silence can mean unwell)."""

@@ -137,12 +137,13 @@ def render(effects: tuple[Effect, ...], scene: Scene, make_data: ButtonData) -> 
     messages = list(urgent)
     if parts:
         preview = html.escape(say("preview.checkin", **clinic_values))
+        # A question answered by typing (no buttons) is still a question: the console labels by purpose.
+        asking = any(isinstance(e, AskQuestion | AskConfirmation) for e in effects)
+        purpose = (
+            "reminder" if scene.opener == "checkin.reminder" else "checkin_question" if asking else "reply"
+        )
         messages.append(
-            Outgoing(
-                text=fit(f"{preview}\n\n" + "\n\n".join(parts)),
-                buttons=buttons,
-                purpose="checkin_question" if buttons else "reply",
-            )
+            Outgoing(text=fit(f"{preview}\n\n" + "\n\n".join(parts)), buttons=buttons, purpose=purpose)
         )
     return messages
 

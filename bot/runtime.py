@@ -12,12 +12,13 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlparse
 
 from sqlalchemy import Engine
+from starlette.types import ASGIApp
 
 from bot.app import Service, build
 from bot.clock import Clock
@@ -34,6 +35,23 @@ from storage.followup import enrol_on_protocol
 
 log = logging.getLogger(__name__)
 LOCAL_STAFF_GROUP = "Pain Clinic staff"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Companion:
+    """Another web app served in the same process and event loop (e.g. the staff console).
+
+    The bot knows nothing about it beyond this: the composition root (aftercare/cli.py) builds it."""
+
+    name: str
+    url: str
+    host: str
+    port: int
+    app: ASGIApp
+    notes: tuple[str, ...] = ()
+
+
+CompanionFactory = Callable[[Settings, Engine, Clock], Companion]
 
 
 @dataclass(kw_only=True)
@@ -66,6 +84,7 @@ async def running(
         )
         servers.append(server)
         token, base_url = emulator.token, server.bot_api_url
+        emulator.create_user(first_name="Sam")  # the demo patient, first so the phone page opens as Sam
         if staff_chat_id is None:
             nurse = emulator.create_user(first_name="Jo", last_name="(clinic nurse)")
             staff_chat_id = emulator.create_group(title=LOCAL_STAFF_GROUP, member_ids=[nurse.id]).id
@@ -107,17 +126,23 @@ def _clock_hook(service: Service, clock: Clock) -> Callable[[timedelta], Awaitab
     return advance
 
 
-async def run(settings: Settings, engine: Engine) -> None:
+async def run(settings: Settings, engine: Engine, *, companions: Sequence[CompanionFactory] = ()) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    async with running(settings, engine) as live:
+    clock = Clock(movable=settings.local_mode)
+    async with running(settings, engine, clock=clock) as live:
         webhook = bool(settings.webhook_url) and not settings.local_mode
         if webhook:
             await _start_webhook(settings, live)
-        _banner(settings, live)
+        served = []
+        for factory in companions:
+            companion = factory(settings, engine, clock)
+            live.servers.append(await start_server(companion.app, host=companion.host, port=companion.port))
+            served.append(companion)
+        _banner(settings, live, served)
         await live.service.run(stop, polling=not webhook)
     log.info("stopped cleanly")
 
@@ -162,8 +187,11 @@ def demo_invite(settings: Settings, engine: Engine, clock: Clock, *, name: str =
     return invite_link(bot_username(settings), token)
 
 
-def _banner(settings: Settings, live: Running) -> None:
+def _banner(settings: Settings, live: Running, companions: Sequence[Companion]) -> None:
     lines = ["", "Aftercare is running."]
+    for companion in companions:
+        lines.append(f"  {companion.name}: {companion.url}")
+        lines += [f"    {note}" for note in companion.notes]
     if live.emulator is not None:
         phone = live.servers[0].base_url + "/"
         link = demo_invite(settings, live.service.engine, live.service.clock)

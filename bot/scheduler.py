@@ -28,6 +28,7 @@ from storage.checkins import (
     postpone_checkin,
 )
 from storage.db import session_scope
+from storage.models import PatientStatus
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
@@ -157,6 +158,7 @@ class Scheduler:
             if (
                 since >= remind_after
                 and ctx.checkin.reminder_sent_at is None
+                and ctx.patient.status == PatientStatus.ACTIVE  # not to a paused or unreachable patient
                 and self.clinic.may_message(now)
             ):
                 self.conversation.remind(session, ctx, now=now)

@@ -43,7 +43,6 @@ class Settings(BaseSettings):
     alert_amber_to_staff_chat: bool = True
     invite_ttl_hours: float = Field(default=72, gt=0)
     emulator_port: int = 8081
-    console_port: int = 8080
     tick_seconds: float = Field(default=5, gt=0)
 
     @model_validator(mode="after")

@@ -24,11 +24,12 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for `url` ("sqlite:///path/to.db" or "postgresql+psycopg://user@host/db")."""
+    # hide_parameters: a database error logged with its SQL must never carry what a patient wrote.
     if make_url(url).get_backend_name() == "sqlite":
-        engine = create_engine(url, echo=echo)
+        engine = create_engine(url, echo=echo, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
 
 
 def is_sqlite(engine_or_connection: Engine | Connection) -> bool:

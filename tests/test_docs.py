@@ -39,9 +39,11 @@ def test_every_hazard_has_controls_with_tests() -> None:
 
 def test_every_setting_is_in_env_example() -> None:
     from bot.settings import Settings
+    from console.settings import ConsoleSettings
 
     example = (ROOT / ".env.example").read_text(encoding="utf-8")
     names = {
         line.split("=", 1)[0] for line in example.splitlines() if "=" in line and not line.startswith("#")
     }
     assert {name.upper() for name in Settings.model_fields} <= names
+    assert {name.upper() for name in ConsoleSettings.model_fields} <= names

@@ -18,7 +18,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
     engine = open_database(settings)
     try:
-        asyncio.run(run(settings, engine))
+        asyncio.run(run(settings, engine, companions=getattr(args, "companions", ())))
     finally:
         engine.dispose()
     return 0

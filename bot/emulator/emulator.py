@@ -17,7 +17,7 @@ from bot.emulator.updates import BY_SET_WEBHOOK
 from bot.emulator.user import EmulatorUser
 from bot.emulator.webhook import WebhookConfig, WebhookDelivery
 
-MORNING_HOUR = 9
+MORNING_HOUR = 10  # when morning check-ins are usually due (protocols ask at 10:00)
 _RECHECK_SECONDS = 0.01
 
 

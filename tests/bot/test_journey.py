@@ -3,14 +3,15 @@ answers by button and by text, red flags with urgent advice and escalation, staf
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from flows.levels import Level
+from flows.state import Phase
 from storage.db import session_scope
 from storage.models import CheckIn, CheckInStatus, EscalationStatus, Patient, PatientStatus
-from tests.bot.conftest import World
+from tests.bot.world import World, calm_answer
 
 
 async def test_a_patient_opens_their_link_is_greeted_by_name_and_asked_for_consent(world: World) -> None:
@@ -101,8 +102,8 @@ async def test_a_whole_follow_up_with_calm_answers_completes_every_check_in(worl
     for _ in range(400):
         with session_scope(world.engine) as session:
             pending = session.exec(
-                select(CheckIn).where(CheckIn.status == CheckInStatus.SCHEDULED).order_by(CheckIn.due_at)
-            ).first()  # type: ignore[arg-type]
+                select(CheckIn).where(CheckIn.status == CheckInStatus.SCHEDULED).order_by(col(CheckIn.due_at))
+            ).first()
             awaiting = session.exec(
                 select(CheckIn).where(CheckIn.status == CheckInStatus.AWAITING_REPLY)
             ).first()
@@ -135,3 +136,35 @@ async def test_a_whole_follow_up_with_calm_answers_completes_every_check_in(worl
     assert statuses == {CheckInStatus.COMPLETED}
     assert world.escalations() == []
     assert "That's all for this check-in" in world.emulator.transcript(phone.chat_id)[-1].text
+
+
+async def test_a_whole_epidural_follow_up_for_a_diabetic_patient_asks_glucose_and_headache_and_completes(
+    world: World,
+) -> None:
+    phone = await world.join("Ann", procedure="epidural-steroid-injection", diabetic=True)
+    asked: list[str] = []
+    answered_at: list[datetime] = []
+    for _ in range(200):
+        question, phase = world.open_question(phone)
+        if question is not None:
+            if phase is Phase.CONFIRMING:
+                await world.answer(phone, "Yes")
+                continue
+            asked.append(question.id)
+            answered_at.append(world.clock.now())
+            reply = await world.answer(phone, calm_answer(question))
+            assert reply.text.splitlines()[0] == "Your check-in from the Pain Clinic"
+            continue
+        scheduled = [c for c in world.checkins(phone) if c.status is CheckInStatus.SCHEDULED]
+        if not scheduled:
+            break
+        before = world.last_message_id(phone)
+        await world.advance_to(scheduled[0].due_at)
+        await world.bot_says(phone, "it's time for your check-in", after=before)
+    assert {c.status for c in world.checkins(phone)} == {CheckInStatus.COMPLETED}
+    assert len(world.checkins(phone)) == 11
+    assert asked.count("glucose") == 6  # day 0, and mornings and evenings of days 1 and 2, and day 3
+    assert asked.count("epidural.headache") == 5 and asked[0] == "epidural.passed_urine"
+    assert world.escalations() == []
+    assert all(world.settings.clinic.may_message(moment) for moment in answered_at)
+    assert "That's all for this check-in" in world.bot_messages(phone)[-1].text

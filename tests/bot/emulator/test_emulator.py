@@ -119,9 +119,9 @@ async def test_waiting_for_a_bot_message_that_never_comes_says_what_it_waited_fo
 
 async def test_next_morning_uses_the_host_clock(emulator: Emulator) -> None:
     emulator.clock_now = lambda: dt.datetime(2026, 11, 21, 22, 30, tzinfo=dt.UTC)
-    assert emulator.clock_step(ClockStep.MORNING) == dt.timedelta(hours=10, minutes=30)
+    assert emulator.clock_step(ClockStep.MORNING) == dt.timedelta(hours=11, minutes=30)  # to 10:00 next day
     emulator.clock_now = lambda: dt.datetime(2026, 11, 21, 7, 0, tzinfo=dt.UTC)
-    assert emulator.clock_step(ClockStep.MORNING) == dt.timedelta(hours=2)
+    assert emulator.clock_step(ClockStep.MORNING) == dt.timedelta(hours=3)
     moved: list[dt.timedelta] = []
 
     async def advance(by: dt.timedelta) -> str:

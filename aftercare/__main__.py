@@ -1,0 +1,7 @@
+"""`python -m aftercare` is the `aftercare` command."""
+
+import sys
+
+from aftercare.cli import main
+
+sys.exit(main())

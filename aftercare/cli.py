@@ -1,0 +1,83 @@
+"""The `aftercare` command: bot.cli with the staff console plugged into `aftercare run`."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+from sqlalchemy import Engine
+
+from bot import cli as bot_cli
+from bot.clock import Clock
+from bot.runtime import Companion
+from bot.settings import Settings
+from console.app import create_app
+from console.settings import ConsoleSettings
+from storage.db import session_scope
+from storage.models import StaffRole
+from storage.passwords import hash_password
+from storage.staff import create_staff_user, set_staff_password, staff_user_by_username
+
+DEMO_NURSE = "nurse"
+
+
+def console_companion(settings: Settings, engine: Engine, clock: Clock) -> Companion:
+    try:
+        console_settings = ConsoleSettings()
+    except ValidationError as exc:
+        raise SystemExit(f"aftercare: bad console settings:\n{exc}") from None
+    app = create_app(console_settings, engine, clock=clock.now)
+    host, _, port = console_settings.console_listen.rpartition(":")
+    notes: tuple[str, ...] = (
+        "Log in with an account made by `aftercare staff add --username NAME --role admin`.",
+    )
+    if settings.local_mode:
+        password = _demo_nurse(engine)
+        notes = (f"Local mode: log in as '{DEMO_NURSE}' with password '{password}' (new at every start).",)
+    return Companion(
+        name="Staff console",
+        url=console_settings.console_base_url + "/",
+        host=host,
+        port=int(port),
+        app=app,
+        notes=notes,
+    )
+
+
+def _demo_nurse(engine: Engine) -> str:
+    """Local mode only: a nurse account with a fresh random password, so the console can be tried at once."""
+    password = secrets.token_urlsafe(9)
+    now = datetime.now(UTC)
+    with session_scope(engine) as session:
+        existing = staff_user_by_username(session=session, username=DEMO_NURSE)
+        if existing is None:
+            create_staff_user(
+                session=session,
+                username=DEMO_NURSE,
+                password_hash=hash_password(password),
+                role=StaffRole.ADMIN,
+                display_name="Demo nurse",
+                now=now,
+                actor="local-mode",
+            )
+        else:
+            assert existing.id is not None
+            set_staff_password(
+                session=session,
+                staff_id=existing.id,
+                password_hash=hash_password(password),
+                actor="local-mode",
+                now=now,
+            )
+    return password
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return bot_cli.main(argv, companions=(console_companion,))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""The console's web security: response headers, the session cookie, CSRF tokens and the Origin check.
+
+Every response gets a strict Content-Security-Policy (no inline script or style, nothing from other sites),
+framing denied, MIME sniffing off, no caching of pages (they hold patient data) and a referrer policy.
+The session cookie holds only the random staff_session id (HttpOnly, SameSite=Lax so a link in a staff
+alert opens the page, Secure outside development). Every POST must come from CONSOLE_BASE_URL's origin
+and carry the CSRF token bound to the session (the login form, before any session exists, carries an
+HMAC of a nonce kept in its own cookie).
+
+Referrer-Policy is `same-origin`, not `no-referrer`: under `no-referrer` browsers send `Origin: null` on
+same-origin form posts (Fetch standard, "serializing a request origin"; checked in Chromium), which would
+defeat the Origin check. `same-origin` still sends nothing at all to any other site.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from urllib.parse import urlsplit
+
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from console.settings import ConsoleSettings
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "content-security-policy": CONTENT_SECURITY_POLICY,
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "cross-origin-opener-policy": "same-origin",
+    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+LOGIN_NONCE_COOKIE = "aftercare_login"
+LOGIN_NONCE_MAX_AGE = 3600
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers to every response, errors and static files included (pure ASGI)."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        is_static = scope.get("path", "").startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+                if not is_static:
+                    headers["cache-control"] = "no-store"
+                if self.hsts:
+                    headers["strict-transport-security"] = "max-age=31536000"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def session_cookie_name(settings: ConsoleSettings) -> str:
+    # The __Host- prefix makes the browser refuse the cookie unless it is Secure, host-only and Path=/.
+    return "__Host-aftercare_session" if settings.secure_cookies else "aftercare_session"
+
+
+def set_session_cookie(response: Response, settings: ConsoleSettings, session_id: str) -> None:
+    """A browser-session cookie (no Max-Age): idle and absolute expiry are enforced on the server."""
+    response.set_cookie(
+        session_cookie_name(settings),
+        session_id,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response, settings: ConsoleSettings) -> None:
+    response.delete_cookie(
+        session_cookie_name(settings), httponly=True, secure=settings.secure_cookies, samesite="lax", path="/"
+    )
+
+
+def session_id_from(request: Request, settings: ConsoleSettings) -> str:
+    return request.cookies.get(session_cookie_name(settings), "")
+
+
+def same_origin(request: Request, settings: ConsoleSettings) -> bool:
+    """Whether a POST came from a page of this console: Origin, or failing that Referer, must be
+    CONSOLE_BASE_URL's origin. A request with neither is refused (every browser sends Origin on POST)."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        referer = request.headers.get("referer")
+        if not referer:
+            return False
+        parts = urlsplit(referer)
+        origin = f"{parts.scheme}://{parts.netloc}"
+    return hmac.compare_digest(origin.lower().encode(), settings.origin.encode())
+
+
+def tokens_match(expected: str, given: str) -> bool:
+    return bool(expected) and hmac.compare_digest(expected.encode(), given.encode())
+
+
+def new_login_nonce() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def login_csrf_token(settings: ConsoleSettings, nonce: str) -> str:
+    """The login form's CSRF token: an HMAC of the nonce kept in the login cookie (a double submit that an
+    attacker cannot forge without CONSOLE_SECRET_KEY)."""
+    return hmac.new(settings.secret_key, f"login:{nonce}".encode(), hashlib.sha256).hexdigest()
+
+
+def set_login_nonce_cookie(response: Response, settings: ConsoleSettings, nonce: str) -> None:
+    response.set_cookie(
+        LOGIN_NONCE_COOKIE,
+        nonce,
+        max_age=LOGIN_NONCE_MAX_AGE,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="strict",
+        path="/login",
+    )
+
+
+def login_csrf_valid(request: Request, settings: ConsoleSettings, given: str) -> bool:
+    nonce = request.cookies.get(LOGIN_NONCE_COOKIE, "")
+    return bool(nonce) and tokens_match(login_csrf_token(settings, nonce), given)
+
+
+def safe_next(path: str | None) -> str:
+    """Where to go after logging in: a path on this site only (never another host: no open redirect)."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path or "\n" in path:
+        return "/"
+    return path

@@ -1,0 +1,159 @@
+"""Updates arrive once, in order, and survive a restart, end to end: a repeated update is processed once;
+after a restart the patient's answer carries the check-in on; an update recorded but not processed before a
+crash is processed at the next start; a button pressed twice, or from an old check-in, never re-applies."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import col, select
+
+from bot.emulator import EmulatorUser
+from flows.levels import Level
+from flows.messages import say
+from storage.db import session_scope
+from storage.models import Answer, CheckInStatus, InboundStatus, InboundUpdate
+from tests.bot.world import World
+
+RED_TEXT = "I've wet myself twice today and couldn't feel it"
+CLOSED = say("checkin.closed")
+
+
+def _inbound(world: World) -> list[InboundUpdate]:
+    with session_scope(world.engine) as session:
+        return list(session.exec(select(InboundUpdate).order_by(col(InboundUpdate.update_id))).all())
+
+
+def _answers(world: World) -> list[Answer]:
+    with session_scope(world.engine) as session:
+        return list(session.exec(select(Answer).order_by(col(Answer.id))).all())
+
+
+def _notices(world: World, phone: EmulatorUser) -> list[str]:
+    return [notice.text for notice in world.emulator.chats[phone.chat_id].notices]
+
+
+async def _first_question(world: World, phone: EmulatorUser) -> None:
+    await world.advance(timedelta(hours=4))  # 13:00: the day-0 check-in
+    await world.bot_says(phone, "Do you have any numbness or heaviness")
+    await world.delivered(phone)
+
+
+async def test_the_same_update_delivered_twice_is_processed_once(world: World) -> None:
+    phone = await world.join("Sam")
+    await world.reply(phone, RED_TEXT, "Go to A&E now.")
+    await world.delivered(phone)
+    row = _inbound(world)[-1]
+    assert row.status is InboundStatus.PROCESSED
+    payload = json.loads(row.payload_json)
+    assert await _record_and_process(world, [payload]) == []
+    assert await _record_and_process(world, [payload, payload]) == []
+    assert [e.rule for e in world.escalations()] == ["red.ces.bladder"]
+    assert sum("Go to A&E now." in m.text for m in world.bot_messages(phone)) == 1
+    assert len(_inbound(world)) == 3  # /start, the consent button, the message: each recorded once
+
+
+async def _record_and_process(world: World, payloads: list[dict[str, Any]]) -> list[int]:
+    """Telegram delivering these again: recorded once at most, processed once at most."""
+    fresh = world.service.inbound.record(payloads)
+    for payload in payloads:
+        await world.service.inbound.process(int(payload["update_id"]))
+    return fresh
+
+
+async def test_a_new_update_repeated_within_one_batch_is_recorded_once(world: World) -> None:
+    phone = await world.join("Sam")
+    await world.stop()  # nobody polling: the message waits at Telegram
+    await phone.send("thanks, all fine")
+    [pending] = world.emulator.updates.pending()
+    assert len(world.service.inbound.record([pending, pending])) == 1
+    world.emulator.updates.acknowledge(int(pending["update_id"]) + 1)
+    await world.restart()
+    await world.bot_says(phone, "Thank you for your message")
+    await world.delivered(phone)
+    assert sum("Thank you for your message" in m.text for m in world.bot_messages(phone)) == 1
+
+
+async def test_after_a_restart_the_patients_answer_carries_the_check_in_on(world: World) -> None:
+    phone = await world.join("Sam")
+    await _first_question(world, phone)
+    await world.restart()  # a new process: nothing in memory, the same database and Telegram
+    await world.press(phone, "No numbness", "Since the injection, have you had a new rash")
+    await world.restart()
+    done = await world.press(phone, "No", "That's all for now")
+    assert "Your next check-in will come tomorrow" in done.text
+    assert [a.question_id for a in _answers(world)] == ["numbness.day0", "allergy.day0"]
+    assert world.checkins(phone)[0].status is CheckInStatus.COMPLETED
+
+
+async def test_an_update_recorded_but_not_processed_before_a_crash_is_processed_at_the_next_start(
+    world: World,
+) -> None:
+    phone = await world.join("Sam")
+    await _first_question(world, phone)
+    await world.stop()
+    await phone.press_button("Yes, getting worse")
+    [pending] = world.emulator.updates.pending()
+
+    def crash_after_recording() -> None:
+        # What a webhook does before its 200 (and polling before the next getUpdates): record, then crash.
+        assert world.service.inbound.record([pending]) == [pending["update_id"]]
+        world.emulator.updates.acknowledge(int(pending["update_id"]) + 1)  # Telegram will not send it again
+
+    await world.restart(before_start=crash_after_recording)
+    await world.bot_says(phone, "Where is the numbness or weakness?")
+    assert _inbound(world)[-1].status is InboundStatus.PROCESSED
+    assert [a.rule for a in _answers(world)] == ["red.numbness.worsening_day0"]
+
+
+async def test_a_button_pressed_twice_applies_once_and_says_so_kindly(world: World) -> None:
+    phone = await world.join("Sam")
+    await _first_question(world, phone)
+    question = world.bot_messages(phone)[-1]
+    data = question.button("No numbness").callback_data or ""
+    await phone.press(question.message_id, data)
+    await world.bot_says(phone, "have you had a new rash", after=question.message_id)
+    await world.delivered(phone)
+    await phone.press(question.message_id, data)
+    await world.until(lambda: CLOSED in _notices(world, phone), "the 'already answered' notice")
+    await phone.press(question.message_id, question.button("Yes, getting worse").callback_data or "")
+    await world.until(lambda: _notices(world, phone).count(CLOSED) == 2, "a second notice")
+    assert [a.question_id for a in _answers(world)] == ["numbness.day0"]
+    assert len(world.bot_messages(phone, after=question.message_id)) == 1  # nothing asked again
+    assert world.escalations() == []
+
+
+async def test_a_button_from_an_old_check_in_never_reapplies(world: World) -> None:
+    phone = await world.join("Sam")
+    await world.advance(timedelta(days=1, hours=1))  # Tuesday 10:00, day 1
+    screen = await world.bot_says(phone, "Since your injection, have you had any of these")
+    await world.answer(phone, "No")
+    await world.advance(timedelta(days=1))  # Wednesday 10:00: day 1's check-in is closed, day 2's starts
+    await world.bot_says(phone, "Since your injection, have you had any of these", after=screen.message_id)
+    await world.delivered(phone)
+    day1 = next(c for c in world.checkins(phone) if c.key == "day1.morning")
+    assert day1.status is CheckInStatus.UNANSWERED
+    before = world.last_message_id(phone)
+    await phone.press(screen.message_id, screen.button("Yes").callback_data or "")  # yesterday's button
+    await world.until(lambda: CLOSED in _notices(world, phone), "the 'closed' notice")
+    assert world.bot_messages(phone, after=before) == []
+    assert [a.question_id for a in _answers(world) if a.checkin_id == day1.id] == ["rf.ces"]
+    assert [e.level for e in world.escalations()] == [
+        Level.AMBER
+    ]  # day 1 unanswered; no red from the old button
+
+
+async def test_a_button_of_a_check_in_cancelled_by_stopping_does_not_restart_it(world: World) -> None:
+    phone = await world.join("Sam")
+    await _first_question(world, phone)
+    question = world.bot_messages(phone)[-1]
+    await world.reply(phone, "/stop", "Do you want to stop")
+    await world.press(phone, "Yes, stop them", "Your check-ins have stopped")
+    await world.delivered(phone)
+    before = world.last_message_id(phone)
+    await phone.press(question.message_id, question.button("No numbness").callback_data or "")
+    await world.until(lambda: CLOSED in _notices(world, phone), "the 'closed' notice")
+    assert world.bot_messages(phone, after=before) == []
+    assert {c.status for c in world.checkins(phone)} == {CheckInStatus.CANCELLED}
