@@ -396,10 +396,25 @@ def _screen_effects(text: str, *, question_id: str | None) -> list[Effect]:
                 rule=finding.rule,
                 advice_id=finding.advice,
                 question_id=question_id,
-                trigger_text=text,
+                trigger_text=excerpt(text, finding.start, finding.end),
             )
         )
     return effects
+
+
+TRIGGER_TEXT_LIMIT = 2000
+
+
+def excerpt(text: str, start: int, end: int, *, limit: int = TRIGGER_TEXT_LIMIT) -> str:
+    """What staff see of a message that raised an escalation: all of it, or, for a long one, its opening and
+    the words around what was found (a red flag late in a long message must still be visible to the nurse)."""
+    if len(text) <= limit:
+        return text
+    around = limit // 2
+    left = max(0, start - around // 2)
+    window = text[left : max(end, left) + around // 2]
+    opening = text[: limit - len(window) - 5]
+    return f"{opening} … {window}" if left > len(opening) else text[:limit]
 
 
 def _ordered(effects: list[Effect]) -> tuple[Effect, ...]:

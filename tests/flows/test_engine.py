@@ -20,7 +20,17 @@ from flows.effects import (
     RecordAnswer,
     SendEducation,
 )
-from flows.engine import MAX_TRIES, Answer, IllegalStep, Transition, begin, screen_message, step, unanswered
+from flows.engine import (
+    MAX_TRIES,
+    Answer,
+    IllegalStep,
+    Transition,
+    begin,
+    excerpt,
+    screen_message,
+    step,
+    unanswered,
+)
 from flows.levels import Level
 from flows.schedule import Patient
 from flows.state import CheckInState, Phase
@@ -326,3 +336,15 @@ def test_any_sequence_of_replies_keeps_a_valid_state(sij: ResolvedProtocol, answ
         for effect in transition.effects:
             if isinstance(effect, Escalate) and effect.level is Level.RED:
                 assert transition.state.phase is Phase.COMPLETE
+
+
+def test_staff_see_the_words_that_raised_an_escalation_even_late_in_a_long_message() -> None:
+    chatter = "Well the weather has been lovely and the grandchildren came round for tea. " * 40
+    long = chatter + "Oh and since last night I cannot feel anything around my bottom when I wipe."
+    escalations = [e for e in screen_message(long) if isinstance(e, Escalate)]
+    assert escalations and escalations[0].level is Level.RED
+    shown = escalations[0].trigger_text
+    assert len(shown) <= 2000
+    assert "cannot feel anything around my bottom" in shown
+    assert shown.startswith("Well the weather")
+    assert excerpt("short message", 0, 5) == "short message"
