@@ -17,6 +17,7 @@ import logging
 import os
 import socket
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -29,7 +30,9 @@ from bot.desk import Desk
 from bot.handlers import register
 from bot.inbound import ALLOWED_UPDATES, Inbound
 from bot.limits import SendLimits
+from bot.outbox import LEASE as OUTBOX_LEASE
 from bot.outbox import Outbox
+from bot.scheduler import LEASE as CHECKIN_LEASE
 from bot.scheduler import Scheduler, TickReport
 from bot.staff_alerts import StaffAlerts
 from flows.clinic import Clinic
@@ -57,7 +60,11 @@ class Service:
         self.outbox.wake.set()
         return report
 
-    async def run(self, stop: asyncio.Event, *, polling: bool = True) -> None:
+    async def run(self, stop: asyncio.Event, *, polling: bool = True, receiving: bool | None = None) -> None:
+        """Run until ``stop``. ``polling``: this process long-polls Telegram (only one may per token).
+        ``receiving`` (default: ``polling``): updates reach this process (polling or webhook), so it also
+        processes those recorded before the last stop; a sender-only worker leaves them to the receiver."""
+        receiving = polling if receiving is None else receiving
         async with self.application:
             await self.application.start()
             job_queue = self.application.job_queue
@@ -69,7 +76,7 @@ class Service:
                 name="scheduler-tick",
                 job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
             )
-            backlog = await self.inbound.process_backlog()
+            backlog = await self.inbound.process_backlog() if receiving else 0
             if backlog:
                 log.info("processed %s updates recorded before the last stop", backlog)
             sender = asyncio.create_task(self.outbox.run(stop), name="outbox")
@@ -112,13 +119,25 @@ class Service:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
                 continue
-            delay = 1.0
             if not updates:
+                delay = 1.0
                 continue
-            fresh = await asyncio.to_thread(self.inbound.record, [u.to_dict() for u in updates])
+            try:
+                fresh = await asyncio.to_thread(self.inbound.record, [u.to_dict() for u in updates])
+            except Exception:
+                # Not acknowledged (the offset stays): Telegram gives the batch again on the next call.
+                log.exception("recording %s updates failed; retrying in %.0f s", len(updates), delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            delay = 1.0
             offset = updates[-1].update_id + 1
             for update_id in fresh:
-                await self.inbound.process(update_id)
+                try:
+                    await self.inbound.process(update_id)
+                except Exception:
+                    # Recorded, so not lost: processed at the next start (or left for staff to see).
+                    log.exception("update %s could not be processed now", update_id)
 
     async def _tick_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
@@ -142,6 +161,8 @@ def build(
     tick_seconds: float,
     owner: str | None = None,
     limits: SendLimits | None = None,
+    outbox_lease: timedelta = OUTBOX_LEASE,
+    checkin_lease: timedelta = CHECKIN_LEASE,
 ) -> Service:
     owner = owner or f"{socket.gethostname()}:{os.getpid()}"
     application = (
@@ -152,12 +173,19 @@ def build(
     desk = Desk(clinic=clinic, conversation=conversation, staff_chat_id=staff_chat_id)
     register(application, desk)
     outbox = Outbox(
-        engine=engine, bot=application.bot, owner=owner, now=clock.now, limits=limits or SendLimits()
+        engine=engine,
+        bot=application.bot,
+        owner=owner,
+        now=clock.now,
+        limits=limits or SendLimits(),
+        lease=outbox_lease,
     )
     inbound = Inbound(
         engine=engine, application=application, clinic=clinic, now=clock.now, on_processed=outbox.wake.set
     )
-    scheduler = Scheduler(engine=engine, clinic=clinic, conversation=conversation, owner=owner)
+    scheduler = Scheduler(
+        engine=engine, clinic=clinic, conversation=conversation, owner=owner, lease=checkin_lease
+    )
     return Service(
         clinic=clinic,
         engine=engine,

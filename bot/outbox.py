@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -36,7 +37,8 @@ from storage.patients import get_patient, set_patient_status
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 12
-BATCH = 60
+BATCH = 60  # also the most messages a worker killed mid-batch can leave to be sent twice
+RECORD_ATTEMPTS = 5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,6 +74,7 @@ class Outbox:
     owner: str
     now: Callable[[], datetime]
     limits: SendLimits = field(default_factory=SendLimits)
+    lease: timedelta = LEASE
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     sent: int = 0
 
@@ -93,11 +96,16 @@ class Outbox:
             batch = [
                 Queued.of(row)
                 for row in claim_outbound(
-                    session=session, now=self.now(), owner=self.owner, lease=LEASE, limit=BATCH
+                    session=session, now=self.now(), owner=self.owner, lease=self.lease, limit=BATCH
                 )
             ]
-        # one message per chat per batch (the outbox keeps each chat in order), so these may go in parallel
-        await asyncio.gather(*(self._send(message) for message in batch))
+        # one message per chat per batch (the outbox keeps each chat in order), so these may go in parallel.
+        # The whole batch finishes before the next claim, even if recording one result failed (that message
+        # stays leased and is sent again when the lease runs out: at most one batch is ever repeated).
+        results = await asyncio.gather(*(self._send(message) for message in batch), return_exceptions=True)
+        for message, result in zip(batch, results, strict=True):
+            if isinstance(result, Exception):
+                log.error("outbound message %s: %s", message.id, type(result).__name__, exc_info=result)
         return len(batch)
 
     async def _send(self, message: Queued) -> None:
@@ -133,14 +141,26 @@ class Outbox:
                 message, after=_backoff(message.attempts), error=f"{type(exc).__name__}: {exc.message}"
             )
         else:
-            with session_scope(self.engine) as session:
-                mark_sent(
-                    session=session,
-                    message_id=message.id,
-                    telegram_message_id=sent.message_id,
-                    now=self.now(),
-                )
+            await self._record_sent(message, telegram_message_id=sent.message_id)
             self.sent += 1
+
+    async def _record_sent(self, message: Queued, *, telegram_message_id: int) -> None:
+        """Telegram has it: record that, retrying a lost database connection for a few seconds, because
+        a message not recorded as sent is sent again once its lease runs out."""
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                with session_scope(self.engine) as session:
+                    mark_sent(
+                        session=session,
+                        message_id=message.id,
+                        telegram_message_id=telegram_message_id,
+                        now=self.now(),
+                    )
+                return
+            except DBAPIError:
+                if attempt == RECORD_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(0.25 * 2**attempt)
 
     def _retry(self, message: Queued, *, after: float, error: str) -> None:
         if message.attempts >= MAX_ATTEMPTS:

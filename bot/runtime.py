@@ -100,7 +100,9 @@ async def running(
         staff_chat_id=staff_chat_id,
         alert_amber=settings.alert_amber_to_staff_chat,
         tick_seconds=settings.tick_seconds,
-        limits=limits,
+        limits=limits or send_limits(settings),
+        outbox_lease=timedelta(seconds=settings.outbox_lease_seconds),
+        checkin_lease=timedelta(seconds=settings.checkin_lease_seconds),
     )
     if emulator is not None:
         emulator.clock_now = lambda: clinic.local(clock.now())
@@ -115,6 +117,11 @@ async def running(
             await server.aclose()
 
 
+def send_limits(settings: Settings) -> SendLimits:
+    """Telegram's limits for this worker: several senders on one token each take their share."""
+    return SendLimits(per_second=settings.telegram_send_per_second, share=settings.telegram_senders)
+
+
 def _clock_hook(service: Service, clock: Clock) -> Callable[[timedelta], Awaitable[str]]:
     async def advance(delta: timedelta) -> str:
         now = clock.advance(delta)
@@ -126,7 +133,15 @@ def _clock_hook(service: Service, clock: Clock) -> Callable[[timedelta], Awaitab
     return advance
 
 
-async def run(settings: Settings, engine: Engine, *, companions: Sequence[CompanionFactory] = ()) -> None:
+async def run(
+    settings: Settings,
+    engine: Engine,
+    *,
+    companions: Sequence[CompanionFactory] = (),
+    polling: bool | None = None,
+) -> None:
+    """Run until SIGTERM or Ctrl+C. ``polling`` False (or TELEGRAM_POLLING=false): a sender-only worker that
+    runs the scheduler and the outbox but leaves Telegram's updates to the one process that polls."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -143,7 +158,9 @@ async def run(settings: Settings, engine: Engine, *, companions: Sequence[Compan
             live.servers.append(await start_server(companion.app, host=companion.host, port=companion.port))
             served.append(companion)
         _banner(settings, live, served)
-        await live.service.run(stop, polling=not webhook)
+        if polling is None:
+            polling = settings.telegram_polling or settings.local_mode
+        await live.service.run(stop, polling=polling and not webhook, receiving=webhook or polling)
     log.info("stopped cleanly")
 
 
@@ -207,6 +224,8 @@ def _banner(settings: Settings, live: Running, companions: Sequence[Companion]) 
             f"webhook at {settings.webhook_url}"
             if settings.webhook_url and not settings.local_mode
             else "polling"
+            if settings.telegram_polling
+            else "not polling (a sender-only worker)"
         )
         lines.append(f"  Telegram: {mode}")
     lines += [f"  Database: {settings.database_url}", "Stop with Ctrl+C.", ""]

@@ -52,6 +52,7 @@ class Scheduler:
     clinic: Clinic
     conversation: Conversation
     owner: str
+    lease: timedelta = LEASE
     errors: list[str] = field(default_factory=list)
 
     def tick(self, *, now: datetime) -> TickReport:
@@ -76,7 +77,7 @@ class Scheduler:
                 claimed = [
                     c.id
                     for c in claim_due_checkins(
-                        session=session, now=now, owner=self.owner, lease=LEASE, limit=BATCH
+                        session=session, now=now, owner=self.owner, lease=self.lease, limit=BATCH
                     )
                 ]
             for checkin_id in claimed:

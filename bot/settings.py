@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     invite_ttl_hours: float = Field(default=72, gt=0)
     emulator_port: int = 8081
     tick_seconds: float = Field(default=5, gt=0)
+    telegram_polling: bool = Field(
+        default=True, description="false: a sender-only worker (another process polls, or webhook mode)"
+    )
+    telegram_send_per_second: float = Field(default=30, gt=0, description="Telegram's overall limit")
+    telegram_senders: int = Field(default=1, ge=1, description="workers sharing the token's send budget")
+    outbox_lease_seconds: float = Field(default=120, gt=0)
+    checkin_lease_seconds: float = Field(default=300, gt=0)
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_in_production(self) -> Settings:
