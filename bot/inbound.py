@@ -30,14 +30,14 @@ from flows.levels import Level
 from storage.db import session_scope
 from storage.escalations import raise_escalation
 from storage.inbound import (
-    inbound_update,
+    claim_inbound_update,
     mark_inbound_failed,
     mark_inbound_processed,
     record_inbound_update,
     unprocessed_updates,
 )
 from storage.messages import enqueue_message
-from storage.models import InboundStatus, MessagePurpose
+from storage.models import MessagePurpose
 from storage.patients import patient_for_chat
 
 log = logging.getLogger(__name__)
@@ -102,17 +102,17 @@ class Inbound:
         return fresh
 
     async def process(self, update_id: int) -> None:
-        with session_scope(self.engine) as session:
-            row = inbound_update(session=session, update_id=update_id)
-            if row is None or row.status != InboundStatus.RECEIVED:
-                return
-            payload = json.loads(row.payload_json)
-            inbound_id = row.id
-        update = Update.de_json(payload, self.application.bot)
+        payload: dict[str, Any] = {}
         unit: Unit | None = None
         try:
             with session_scope(self.engine) as session:
-                unit = Unit(session=session, now=self.now(), inbound_id=inbound_id)
+                # Claimed in the same transaction as the handlers' work: processed once, even by two workers.
+                row = claim_inbound_update(session=session, update_id=update_id)
+                if row is None:
+                    return  # already processed, or another worker has it now
+                payload = json.loads(row.payload_json)
+                update = Update.de_json(payload, self.application.bot)
+                unit = Unit(session=session, now=self.now(), inbound_id=row.id)
                 token = CURRENT.set(unit)
                 try:
                     await self.application.process_update(update)
@@ -125,6 +125,8 @@ class Inbound:
             log.exception("update %s failed", update_id)
             self._failed(update_id, payload, exc)
         else:
+            if unit is None:
+                return
             self.processed += 1
             for action in unit.after_commit:
                 try:

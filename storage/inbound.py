@@ -43,6 +43,20 @@ def inbound_update(*, session: Session, update_id: int) -> InboundUpdate | None:
     return session.exec(select(InboundUpdate).where(InboundUpdate.update_id == update_id)).first()
 
 
+def claim_inbound_update(*, session: Session, update_id: int) -> InboundUpdate | None:
+    """Lock a recorded update for processing in this transaction, if nobody has processed or locked it.
+
+    On PostgreSQL, FOR UPDATE SKIP LOCKED: two workers starting at once (webhook mode on several workers)
+    cannot both process the same left-over update. On SQLite the transaction already holds the write lock."""
+    query = (
+        select(InboundUpdate)
+        .where(InboundUpdate.update_id == update_id, InboundUpdate.status == InboundStatus.RECEIVED)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    return session.exec(query).first()
+
+
 def unprocessed_updates(
     *, session: Session, received_before: datetime, limit: int = 100
 ) -> list[InboundUpdate]:

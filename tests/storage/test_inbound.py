@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session
 
+from storage.db import is_sqlite, session_scope
 from storage.errors import NotFound
 from storage.inbound import (
+    claim_inbound_update,
     inbound_update,
     mark_inbound_failed,
     mark_inbound_processed,
@@ -54,3 +57,20 @@ def test_updates_left_unprocessed_by_a_crash_are_found_again(session: Session) -
 def test_marking_an_update_never_recorded_is_an_error(session: Session) -> None:
     with pytest.raises(NotFound):
         mark_inbound_processed(session=session, update_id=404, now=NOW)
+
+
+def test_an_update_is_claimed_for_processing_once(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        record_inbound_update(
+            session=session, update_id=777, chat_id=1, kind="message", payload_json="{}", now=NOW
+        )
+    with session_scope(engine) as first:
+        claimed = claim_inbound_update(session=first, update_id=777)
+        assert claimed is not None
+        if not is_sqlite(engine):  # PostgreSQL: a second worker skips the locked row instead of waiting
+            with session_scope(engine) as second:
+                assert claim_inbound_update(session=second, update_id=777) is None
+        mark_inbound_processed(session=first, update_id=777, now=NOW)
+    with session_scope(engine) as session:
+        assert claim_inbound_update(session=session, update_id=777) is None  # processed: never again
+        assert claim_inbound_update(session=session, update_id=778) is None  # never recorded
