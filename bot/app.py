@@ -132,9 +132,10 @@ class Service:
                 continue
             delay = 1.0
             offset = updates[-1].update_id + 1
+            parsed = {u.update_id: u for u in updates}
             for update_id in fresh:
                 try:
-                    await self.inbound.process(update_id)
+                    await self.inbound.process(update_id, update=parsed.get(update_id))
                 except Exception:
                     # Recorded, so not lost: processed at the next start (or left for staff to see).
                     log.exception("update %s could not be processed now", update_id)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.render import Scene, render
+from bot.render import Scene, confirm_buttons, render
 from bot.staff_alerts import StaffAlerts
 from bot.wording import date_words, when
 from flows.catalogue import ResolvedProtocol
@@ -25,7 +25,7 @@ from flows.schedule import Patient as PatientFacts
 from flows.schedule import plan
 from flows.state import CheckInState, Phase
 from flows.triage import PastReading, options_for
-from storage.answers import answers_for_episode, create_callback_token, record_answer, retire_callback_tokens
+from storage.answers import answers_for_episode, create_callback_tokens, record_answer, retire_callback_tokens
 from storage.checkins import (
     OPEN_STATUSES,
     CheckInContext,
@@ -220,13 +220,22 @@ class Conversation:
         asking = next((e for e in transition.effects if isinstance(e, AskQuestion | AskConfirmation)), None)
         checkin_id = ctx.checkin.id
 
-        def button_data(value: str) -> str:
-            assert asking is not None
-            stored = f"{CONFIRM_VALUE}{value}" if isinstance(asking, AskConfirmation) else value
-            token = create_callback_token(
-                session=session, checkin_id=checkin_id, question_id=asking.question_id, value=stored, now=now
+        prefix = CONFIRM_VALUE if isinstance(asking, AskConfirmation) else ""
+        values = [value for value, _ in _buttons_of(asking)]
+        tokens = (
+            create_callback_tokens(
+                session=session,
+                checkin_id=checkin_id,
+                question_id=asking.question_id,
+                values=[prefix + value for value in values],
+                now=now,
             )
-            return CHECKIN_BUTTON + token.token
+            if asking is not None and values
+            else {}
+        )
+
+        def button_data(value: str) -> str:
+            return CHECKIN_BUTTON + tokens[prefix + value]
 
         chat_id = ctx.patient.telegram_chat_id
         if chat_id is None:
@@ -318,3 +327,12 @@ def next_checkin_time(session: Session, episode: Episode, *, now: datetime) -> d
         if c.status == CheckInStatus.SCHEDULED and c.due_at > now
     ]
     return min(upcoming, default=None)
+
+
+def _buttons_of(asking: AskQuestion | AskConfirmation | None) -> tuple[tuple[str, str], ...]:
+    """The (value, label) buttons render will show for the question being asked."""
+    if isinstance(asking, AskQuestion):
+        return asking.options
+    if isinstance(asking, AskConfirmation):
+        return confirm_buttons()
+    return ()

@@ -101,8 +101,9 @@ class Inbound:
                     fresh.append(int(payload["update_id"]))
         return fresh
 
-    async def process(self, update_id: int) -> None:
-        payload: dict[str, Any] = {}
+    async def process(self, update_id: int, *, update: Update | None = None) -> None:
+        """Process a recorded update once. ``update``: the parsed update, when the caller has it already."""
+        payload_json = "{}"
         unit: Unit | None = None
         try:
             with session_scope(self.engine) as session:
@@ -110,8 +111,9 @@ class Inbound:
                 row = claim_inbound_update(session=session, update_id=update_id)
                 if row is None:
                     return  # already processed, or another worker has it now
-                payload = json.loads(row.payload_json)
-                update = Update.de_json(payload, self.application.bot)
+                payload_json = row.payload_json
+                if update is None:
+                    update = Update.de_json(json.loads(payload_json), self.application.bot)
                 unit = Unit(session=session, now=self.now(), inbound_id=row.id)
                 token = CURRENT.set(unit)
                 try:
@@ -123,7 +125,7 @@ class Inbound:
                 mark_inbound_processed(session=session, update_id=update_id, now=unit.now)
         except Exception as exc:
             log.exception("update %s failed", update_id)
-            self._failed(update_id, payload, exc)
+            self._failed(update_id, json.loads(payload_json), exc)
         else:
             if unit is None:
                 return

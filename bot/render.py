@@ -130,7 +130,7 @@ def render(effects: tuple[Effect, ...], scene: Scene, make_data: ButtonData) -> 
             parts.append(
                 "<b>" + html.escape(say("confirm.question", understood=effect.understood_as)) + "</b>"
             )
-            buttons = layout((("yes", say("confirm.yes")), ("no", say("confirm.no"))), make_data)
+            buttons = layout(confirm_buttons(), make_data)
     parts += [html.escape(line) for line in scene.extra]
     if scene.closing:
         parts.append(html.escape(scene.closing))
@@ -146,6 +146,11 @@ def render(effects: tuple[Effect, ...], scene: Scene, make_data: ButtonData) -> 
             Outgoing(text=fit(f"{preview}\n\n" + "\n\n".join(parts)), buttons=buttons, purpose=purpose)
         )
     return messages
+
+
+def confirm_buttons() -> tuple[tuple[str, str], ...]:
+    """The buttons under "I read that as ... Is that right?"."""
+    return (("yes", say("confirm.yes")), ("no", say("confirm.no")))
 
 
 def plain(

@@ -7,6 +7,7 @@ check-in, question and value it stands for stay here. A token is used at most on
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -74,6 +75,24 @@ def create_callback_token(
     session.add(callback)
     session.flush()
     return callback
+
+
+def create_callback_tokens(
+    *, session: Session, checkin_id: int, question_id: str, values: Sequence[str], now: datetime
+) -> dict[str, str]:
+    """One token per button value of a question, inserted together (a 0-10 scale is eleven buttons).
+    Returns value -> token."""
+    if any(len(value) > MAX_VALUE for value in values):
+        raise ValueError(f"a button value must be at most {MAX_VALUE} characters")
+    tokens = {value: secrets.token_urlsafe(12) for value in values}
+    session.add_all(
+        CallbackToken(
+            token=token, checkin_id=checkin_id, question_id=question_id, value=value, created_at=now
+        )
+        for value, token in tokens.items()
+    )
+    session.flush()
+    return tokens
 
 
 def resolve_callback_token(*, session: Session, token: str) -> CallbackToken | None:

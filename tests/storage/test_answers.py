@@ -12,6 +12,7 @@ from storage.answers import (
     answers_for_checkin,
     answers_for_episode,
     create_callback_token,
+    create_callback_tokens,
     mark_callback_token_used,
     record_answer,
     resolve_callback_token,
@@ -98,4 +99,22 @@ def test_a_button_value_must_fit(session: Session) -> None:
             question_id="q",
             value="v" * 65,
             now=NOW,
+        )
+
+
+def test_a_questions_buttons_are_made_together_and_each_resolves_to_its_value(session: Session) -> None:
+    enrolment, _ = enrol_connected(session)
+    checkin_id = enrolment.checkins[0].id
+    assert checkin_id is not None
+    values = [str(n) for n in range(11)]
+    tokens = create_callback_tokens(
+        session=session, checkin_id=checkin_id, question_id="pain.now", values=values, now=NOW
+    )
+    assert list(tokens) == values and len(set(tokens.values())) == 11
+    for value, token in tokens.items():
+        callback = resolve_callback_token(session=session, token=token)
+        assert callback is not None and callback.value == value and len(token) <= 16
+    with pytest.raises(ValueError, match="at most"):
+        create_callback_tokens(
+            session=session, checkin_id=checkin_id, question_id="q", values=["x" * 65], now=NOW
         )
