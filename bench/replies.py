@@ -1,0 +1,282 @@
+"""Benchmark 1: patient replies handled end to end per second, Aftercare against a bare PTB echo bot.
+
+Both bots run in this process against the emulator over HTTP on loopback, with the emulator's limits off
+(and Aftercare's SendLimits fast), one after the other, each on a fresh emulator. N simulated patients are
+mid check-in (day 7 of a sacroiliac joint injection, asked "pain now, 0-10"); in each round every patient
+types "4" at once, and a reply counts when the bot's first message lands back in that chat. Between
+rounds (not timed) each check-in is put back on the pain question, so every round measures the same work:
+update in, recorded, parsed, triaged, answer and next question written, reply sent through the outbox.
+The echo bot (PTB's Updater.start_polling and a MessageHandler that replies with the same text) is the
+ceiling: what PTB and the emulator cost on this machine with no work at all.
+
+    .venv/bin/python bench/replies.py [--patients 200] [--rounds 5] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import io
+import os
+import pstats
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from _common import (
+    MONDAY_9AM,
+    TimingEmulator,
+    enrol_connected,
+    header,
+    local_settings,
+    only_checkin_due,
+    past_first_job_tick,
+    percentile,
+    table,
+    write_results,
+)
+from sqlalchemy import update
+from sqlmodel import col, select
+from telegram import Update
+from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+from bot.app import build
+from bot.clock import Clock
+from bot.emulator import serve
+from bot.limits import SendLimits
+from flows.state import CheckInState
+from storage.db import make_engine, session_scope
+from storage.migrate import upgrade
+from storage.models import CheckIn, CheckInStatus, OutboundMessage, OutboundStatus
+
+FAST = SendLimits(per_second=1_000_000, private_chat_interval=0, group_chat_interval=0)
+UNFINISHED = (OutboundStatus.PENDING, OutboundStatus.SENDING, OutboundStatus.FAILED)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Round:
+    replies: int
+    seconds: float  # first message typed -> last first reply arrived
+    latencies: tuple[float, ...]
+
+    @property
+    def rate(self) -> float:
+        return self.replies / self.seconds
+
+
+async def one_round(emulator: TimingEmulator, chats: list[int], text: str) -> Round:
+    """Every patient types `text` at once; returns when each chat has the bot's next message."""
+    before = {chat: len(emulator.bot_messages.get(chat, ())) for chat in chats}
+    typed: dict[int, float] = {}
+    start = time.perf_counter()
+    for chat in chats:
+        await emulator.user_sends(chat, text)  # queues the update, as Telegram does
+        typed[chat] = time.perf_counter()
+
+    enough = emulator.bot_message_count + len(chats)
+
+    def replied() -> bool:  # the cheap count first: this runs after every change in the emulator
+        return emulator.bot_message_count >= enough and all(
+            len(emulator.bot_messages.get(chat, ())) > before[chat] for chat in chats
+        )
+
+    await emulator.wait_until(replied, timeout=300, what="every patient's reply")
+    arrivals = {chat: emulator.bot_messages[chat][before[chat]] for chat in chats}
+    return Round(
+        replies=len(chats),
+        seconds=max(arrivals.values()) - start,
+        latencies=tuple(arrivals[chat] - typed[chat] for chat in chats),
+    )
+
+
+async def echo_bot(patients: int, rounds: int) -> list[Round]:
+    emulator = TimingEmulator(enforce_limits=False)
+    server = await serve(emulator)
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None and update.effective_message.text is not None
+        await update.effective_message.reply_text(update.effective_message.text)
+
+    application = ApplicationBuilder().token(emulator.token).base_url(server.bot_api_url).build()
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
+    chats = []
+    for n in range(patients):
+        user = emulator.create_user(first_name=f"E{n}")
+        user.started = True
+        chats.append(user.id)
+    results = []
+    try:
+        async with application:
+            await application.start()
+            assert application.updater is not None
+            await application.updater.start_polling(poll_interval=0.0, timeout=10)
+            await one_round(emulator, chats, "warm up")
+            for _ in range(rounds):
+                results.append(await one_round(emulator, chats, "4"))
+            # docs/emulator.md: stop PTB's updater only while its poll is parked
+            await emulator.wait_until(lambda: emulator.updates.poll_waiting, timeout=10)
+            await application.updater.stop()
+            await application.stop()
+    finally:
+        await server.aclose()
+    return results
+
+
+async def aftercare(
+    patients: int, rounds: int, database: Path, profile: cProfile.Profile | None
+) -> tuple[list[Round], list[Round]]:
+    """Returns (the "No" rounds that walk every patient to the pain question, the timed pain rounds)."""
+    url = f"sqlite:///{database}"
+    upgrade(url)
+    engine = make_engine(url)
+    settings = local_settings(url)
+    clock = Clock(offset=MONDAY_9AM - datetime.now(UTC), movable=True)
+    emulator = TimingEmulator(enforce_limits=False)
+    server = await serve(emulator)
+    nurse = emulator.create_user(first_name="Jo")
+    staff = emulator.create_group(title="staff", member_ids=[nurse.id])
+    service = build(
+        clinic=settings.clinic,
+        engine=engine,
+        clock=clock,
+        token=emulator.token,
+        base_url=server.bot_api_url,
+        staff_chat_id=staff.id,
+        alert_amber=settings.alert_amber_to_staff_chat,
+        tick_seconds=3600,
+        limits=FAST,
+    )
+    now = clock.now()
+    chats = enrol_connected(engine, emulator, count=patients, now=now, performed_at=now - timedelta(days=7))
+    only_checkin_due(engine, key="day7", due_at=now + timedelta(days=1))
+    stop = asyncio.Event()
+    task = asyncio.create_task(service.run(stop))
+    walk: list[Round] = []
+    timed: list[Round] = []
+    try:
+        await emulator.wait_until(lambda: service.application.running, timeout=10)
+        await past_first_job_tick()
+        only_checkin_due(engine, key="day7", due_at=now)
+        await service.tick()
+        await emulator.wait_until(lambda: all(c in emulator.bot_messages for c in chats), timeout=120)
+        await settled(emulator, engine)
+        for _ in range(3):  # the red-flag screen comes first: rf.ces, rf.leg_weakness, rf.fever
+            walk.append(await one_round(emulator, chats, "No"))
+            await settled(emulator, engine)
+        at_pain = open_states(engine)
+        assert len(at_pain) == patients
+        assert {CheckInState.from_json(s).current_question for s in at_pain.values()} == {"pain.now"}
+        for _ in range(rounds):
+            restore(engine, at_pain)
+            if profile is not None:
+                profile.enable()
+            timed.append(await one_round(emulator, chats, "4"))
+            if profile is not None:
+                profile.disable()
+            await settled(emulator, engine)
+    finally:
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await server.aclose()
+        engine.dispose()
+    return walk, timed
+
+
+async def settled(emulator: TimingEmulator, engine: Any) -> None:
+    """Everything queued has been sent (so the next round's first bot message is its reply)."""
+
+    def empty() -> bool:
+        with session_scope(engine) as session:
+            query = select(OutboundMessage.id).where(col(OutboundMessage.status).in_(UNFINISHED))
+            return session.exec(query).first() is None
+
+    await emulator.wait_until(empty, timeout=120, what="the outbox to empty")
+
+
+def open_states(engine: Any) -> dict[int, str]:
+    with session_scope(engine) as session:
+        rows = session.exec(select(CheckIn).where(CheckIn.status == CheckInStatus.AWAITING_REPLY)).all()
+        return {row.id: row.state_json or "" for row in rows if row.id is not None}
+
+
+def restore(engine: Any, states: dict[int, str]) -> None:
+    with session_scope(engine) as session:
+        for checkin_id, state in states.items():
+            session.exec(update(CheckIn).where(col(CheckIn.id) == checkin_id).values(state_json=state))
+
+
+def summary(name: str, rounds: list[Round]) -> dict[str, Any]:
+    latencies = [x for r in rounds for x in r.latencies]
+    replies = sum(r.replies for r in rounds)
+    seconds = sum(r.seconds for r in rounds)
+    return {
+        "bot": name,
+        "replies": replies,
+        "seconds": round(seconds, 3),
+        "replies_per_second": round(replies / seconds, 1),
+        "latency_ms_p50": round(percentile(latencies, 0.5) * 1000, 1),
+        "latency_ms_p95": round(percentile(latencies, 0.95) * 1000, 1),
+        "latency_ms_max": round(max(latencies) * 1000, 1),
+        "rounds_per_second": [round(r.rate, 1) for r in rounds],
+    }
+
+
+async def main(args: argparse.Namespace) -> None:
+    info = header("Reply handling: Aftercare vs the bare PTB echo bot (emulator over HTTP, limits off)")
+    print(f"patients: {args.patients} in flight per round, {args.rounds} rounds; database: SQLite file\n")
+    profile = cProfile.Profile() if args.profile else None
+    echo = await _quietly(lambda: echo_bot(args.patients, args.rounds))
+    with tempfile.TemporaryDirectory() as tmp:
+        walk, timed = await _quietly(
+            lambda: aftercare(args.patients, args.rounds, Path(tmp) / "bench.sqlite3", profile)
+        )
+    rows = [summary("echo (PTB Updater)", echo), summary("aftercare (pain answer)", timed)]
+    rows.append(summary("aftercare ('No' to a red flag)", walk))
+    table(
+        [
+            [r["bot"], r["replies"], r["replies_per_second"], r["latency_ms_p50"], r["latency_ms_p95"]]
+            for r in rows
+        ],
+        ["bot", "replies", "replies/s", "p50 ms", "p95 ms"],
+    )
+    ratio = rows[1]["replies_per_second"] / rows[0]["replies_per_second"]
+    print(f"\nratio aftercare/echo: {ratio:.2f} (target >= 0.70: {'met' if ratio >= 0.7 else 'NOT met'})")
+    results: dict[str, Any] = {
+        "patients": args.patients,
+        "rounds": args.rounds,
+        "echo": rows[0],
+        "aftercare": rows[1],
+        "aftercare_red_flag_no": rows[2],
+        "ratio": round(ratio, 3),
+        "target_ratio": 0.7,
+        "met": ratio >= 0.7,
+    }
+    if profile is not None:
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(40)
+        print(out.getvalue())
+        (Path(__file__).parent / "results").mkdir(exist_ok=True)
+        profile.dump_stats(str(Path(__file__).parent / "results" / "replies.prof"))
+    write_results("replies", info, results)
+
+
+async def _quietly(run: Callable[[], Awaitable[Any]]) -> Any:
+    return await run()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--patients", type=int, default=200, help="patients answering at once (200)")
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds (5)")
+    parser.add_argument("--profile", action="store_true", help="cProfile the Aftercare rounds")
+    asyncio.run(main(parser.parse_args()))
