@@ -25,23 +25,30 @@ class SendLimits:
     _paused_until: float = 0.0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    def reserve(self, chat_id: int) -> float:
-        """Book the next slot for a message to ``chat_id``; returns how long to wait before sending."""
+    def take(self, chat_id: int) -> float:
+        """Take the slot to send to ``chat_id`` now, if it is free: returns 0.0. Otherwise returns how long
+        to wait before asking again, and takes nothing.
+
+        Slots are taken at the moment of sending, never booked ahead: a sender that wakes late (the event loop
+        was busy) asks again and finds the slot gone, so a stall can never release a burst all at once."""
         now = self.clock()
-        interval_global = self.share / self.per_second
+        at = max(self._next_global, self._next_for_chat.get(chat_id, 0.0), self._paused_until)
+        if at > now:
+            return at - now
         chat_interval = self.group_chat_interval if chat_id < 0 else self.private_chat_interval
-        at = max(now, self._next_global, self._next_for_chat.get(chat_id, 0.0), self._paused_until)
-        self._next_global = at + interval_global
-        self._next_for_chat[chat_id] = at + chat_interval
+        self._next_global = now + self.share / self.per_second
+        self._next_for_chat[chat_id] = now + chat_interval
         if len(self._next_for_chat) > 50_000:  # forget chats whose slot has long passed
             self._next_for_chat = {c: t for c, t in self._next_for_chat.items() if t > now}
-        return at - now
+        return 0.0
 
     async def wait_turn(self, chat_id: int) -> None:
-        async with self._lock:
-            delay = self.reserve(chat_id)
-        if delay > 0:
-            await asyncio.sleep(delay)
+        while True:
+            async with self._lock:
+                wait = self.take(chat_id)
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait)
 
     def pause(self, seconds: float) -> None:
         """Telegram said 429: nobody sends until retry_after has passed."""

@@ -1,0 +1,95 @@
+"""Our side of Telegram's limits: ~30 messages a second overall, 1 a second per private chat, 20 a minute per
+group, everyone paused by a 429. Checked with a fake clock: no real waiting."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.limits import SendLimits
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_one_message_a_second_to_a_chat_and_thirty_a_second_overall() -> None:
+    clock = FakeClock()
+    limits = SendLimits(clock=clock)
+    assert limits.take(1) == 0.0
+    assert limits.take(1) == pytest.approx(1.0)  # the same chat waits a second
+    clock.now += 1 / 30
+    assert limits.take(2) == 0.0  # another chat only waits its turn overall
+    clock.now += 0.01
+    assert limits.take(3) > 0  # too soon after the last send overall
+
+
+def test_a_stall_never_releases_a_burst() -> None:
+    clock = FakeClock()
+    limits = SendLimits(clock=clock)
+    waiting = list(range(1, 101))  # 100 senders, one per patient
+    sent_at: list[float] = []
+    for chat in waiting:
+        if limits.take(chat) == 0.0:
+            sent_at.append(clock.now)
+    clock.now += 5.0  # the event loop was busy for five seconds: every sender wakes at once
+    for chat in waiting[1:]:
+        if limits.take(chat) == 0.0:
+            sent_at.append(clock.now)
+    assert len([t for t in sent_at if t == clock.now]) == 1  # one goes now, the others ask again later
+
+
+def test_a_429_pauses_everyone_for_retry_after() -> None:
+    clock = FakeClock()
+    limits = SendLimits(clock=clock)
+    limits.pause(7)
+    assert limits.take(42) == pytest.approx(7.0)
+    clock.now += 7
+    assert limits.take(42) == 0.0
+
+
+def test_a_group_chat_gets_at_most_twenty_a_minute() -> None:
+    clock = FakeClock()
+    limits = SendLimits(clock=clock)
+    assert limits.take(-100) == 0.0
+    clock.now += 2.9
+    assert limits.take(-100) > 0
+    clock.now += 0.1
+    assert limits.take(-100) == 0.0
+
+
+def test_senders_sharing_a_token_split_the_rate() -> None:
+    clock = FakeClock()
+    limits = SendLimits(clock=clock, share=3)
+    assert limits.take(1) == 0.0
+    assert limits.take(2) == pytest.approx(0.1)  # 30/s shared by three senders: 10/s each
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(min_value=0, max_value=1.5), st.integers(min_value=1, max_value=5)),
+        min_size=1,
+        max_size=200,
+    )
+)
+def test_whatever_the_timing_the_limits_hold(steps: list[tuple[float, int]]) -> None:
+    clock = FakeClock()
+    limits = SendLimits(clock=clock)
+    sent: list[tuple[float, int]] = []
+    for advance, chat in steps:
+        clock.now += advance
+        if limits.take(chat) == 0.0:
+            sent.append((clock.now, chat))
+    times = [t for t, _ in sent]
+    assert all(b - a >= 1 / 30 - 1e-9 for a, b in itertools.pairwise(times))
+    for chat in {c for _, c in sent}:
+        chat_times = [t for t, c in sent if c == chat]
+        assert all(b - a >= 1.0 - 1e-9 for a, b in itertools.pairwise(chat_times))
