@@ -92,13 +92,9 @@ class Outbox:
                     await asyncio.wait_for(self.wake.wait(), timeout=1.0)
 
     async def drain_once(self) -> int:
-        with session_scope(self.engine) as session:
-            batch = [
-                Queued.of(row)
-                for row in claim_outbound(
-                    session=session, now=self.now(), owner=self.owner, lease=self.lease, limit=BATCH
-                )
-            ]
+        # Database work runs in a worker thread: waiting for SQLite's write lock (the scheduler's tick holds
+        # it in its own thread) must never stall the event loop, or sends bunch up behind the stall.
+        batch = await asyncio.to_thread(self._claim)
         # one message per chat per batch (the outbox keeps each chat in order), so these may go in parallel.
         # The whole batch finishes before the next claim, even if recording one result failed (that message
         # stays leased and is sent again when the lease runs out: at most one batch is ever repeated).
@@ -107,6 +103,13 @@ class Outbox:
             if isinstance(result, Exception):
                 log.error("outbound message %s: %s", message.id, type(result).__name__, exc_info=result)
         return len(batch)
+
+    def _claim(self) -> list[Queued]:
+        with session_scope(self.engine) as session:
+            rows = claim_outbound(
+                session=session, now=self.now(), owner=self.owner, lease=self.lease, limit=BATCH
+            )
+            return [Queued.of(row) for row in rows]
 
     async def _send(self, message: Queued) -> None:
         await self.limits.wait_turn(message.chat_id)
@@ -149,18 +152,21 @@ class Outbox:
         a message not recorded as sent is sent again once its lease runs out."""
         for attempt in range(RECORD_ATTEMPTS):
             try:
-                with session_scope(self.engine) as session:
-                    mark_sent(
-                        session=session,
-                        message_id=message.id,
-                        telegram_message_id=telegram_message_id,
-                        now=self.now(),
-                    )
+                await asyncio.to_thread(self._mark_sent, message.id, telegram_message_id)
                 return
             except DBAPIError:
                 if attempt == RECORD_ATTEMPTS - 1:
                     raise
                 await asyncio.sleep(0.25 * 2**attempt)
+
+    def _mark_sent(self, message_id: int, telegram_message_id: int) -> None:
+        with session_scope(self.engine) as session:
+            mark_sent(
+                session=session,
+                message_id=message_id,
+                telegram_message_id=telegram_message_id,
+                now=self.now(),
+            )
 
     def _retry(self, message: Queued, *, after: float, error: str) -> None:
         if message.attempts >= MAX_ATTEMPTS:

@@ -47,7 +47,7 @@ def test_the_demo_exits_1_naming_the_step_that_did_not_happen(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(StaffAlerts, "_post", lambda *args, **kwargs: None)  # staff are never alerted
-    monkeypatch.setattr(demo, "WAIT", 1.0)
+    monkeypatch.setattr(demo, "WAIT", 5.0)  # the missing step fails after this; healthy ones need far less
     url = f"sqlite:///{tmp_path / 'kept.sqlite3'}"
     code = demo.demo_command(argparse.Namespace(database_url=url), local_settings("sqlite:///unused.sqlite3"))
     out = capsys.readouterr().out
