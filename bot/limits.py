@@ -43,12 +43,23 @@ class SendLimits:
         return 0.0
 
     async def wait_turn(self, chat_id: int) -> None:
+        """Wait until this message may go, then take its slot.
+
+        First the chat's own interval, outside any lock (a patient's second message never holds up others);
+        then the overall rate through a first-come, first-served turnstile, so senders queue for the next slot
+        instead of all waking for the same one."""
         while True:
+            chat_wait = self._next_for_chat.get(chat_id, 0.0) - self.clock()
+            if chat_wait > 0:
+                await asyncio.sleep(chat_wait)
+                continue
             async with self._lock:
-                wait = self.take(chat_id)
-            if wait <= 0:
-                return
-            await asyncio.sleep(wait)
+                while (wait := self.take(chat_id)) > 0:
+                    if self._next_for_chat.get(chat_id, 0.0) > self.clock():
+                        break  # the chat is busy again: wait for it outside the turnstile
+                    await asyncio.sleep(wait)
+                else:
+                    return
 
     def pause(self, seconds: float) -> None:
         """Telegram said 429: nobody sends until retry_after has passed."""

@@ -3,6 +3,7 @@ group, everyone paused by a 429. Checked with a fake clock: no real waiting."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 
 import pytest
@@ -93,3 +94,15 @@ def test_whatever_the_timing_the_limits_hold(steps: list[tuple[float, int]]) -> 
     for chat in {c for _, c in sent}:
         chat_times = [t for t, c in sent if c == chat]
         assert all(b - a >= 1.0 - 1e-9 for a, b in itertools.pairwise(chat_times))
+
+
+async def test_queued_senders_go_one_slot_apart_in_the_order_they_came() -> None:
+    limits = SendLimits(per_second=200.0)  # the real clock; 200 a second keeps this quick
+    order: list[int] = []
+
+    async def send(chat: int) -> None:
+        await limits.wait_turn(chat)
+        order.append(chat)
+
+    await asyncio.gather(*(send(chat) for chat in range(1, 21)))
+    assert order == list(range(1, 21))
