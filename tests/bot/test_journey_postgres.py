@@ -35,3 +35,7 @@ def database_file(postgres_server: PostgresServer) -> Iterator[str]:
         yield url
     finally:
         postgres_server.drop_database(url)
+
+
+def test_these_journeys_really_run_on_postgresql(database_file: str) -> None:
+    assert database_file.startswith("postgresql+psycopg://")
