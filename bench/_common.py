@@ -25,8 +25,12 @@ from typing import Any
 from sqlalchemy import Engine, update
 from sqlmodel import col
 
+from bot.app import Service, build
+from bot.clock import Clock
 from bot.emulator import Emulator
 from bot.emulator.model import Chat, Sender, StoredMessage
+from bot.emulator.server import RunningServer, serve
+from bot.limits import SendLimits
 from bot.settings import Settings
 from flows.catalogue import bundled_protocols
 from storage.db import session_scope
@@ -252,3 +256,29 @@ async def past_first_job_tick(seconds: float = 1.5) -> None:
     """Service.run schedules its own scheduler tick 0.5 s after start (then every tick_seconds, an hour
     here). Wait it out before making work due, so the benchmark's own tick never overlaps it."""
     await asyncio.sleep(seconds)
+
+
+# Our side's limits off: for measuring the service itself, not Telegram's pace.
+FAST = SendLimits(per_second=1_000_000, private_chat_interval=0, group_chat_interval=0)
+
+
+async def service_against(
+    emulator: Emulator, *, engine: Engine, settings: Settings, clock: Clock, limits: SendLimits
+) -> tuple[Service, RunningServer]:
+    """The real service (bot.app.build) against ``emulator`` served on loopback, with a staff group and its
+    nurse, ticking only when the benchmark says so."""
+    server = await serve(emulator)
+    nurse = emulator.create_user(first_name="Jo")
+    staff = emulator.create_group(title="staff", member_ids=[nurse.id])
+    service = build(
+        clinic=settings.clinic,
+        engine=engine,
+        clock=clock,
+        token=emulator.token,
+        base_url=server.bot_api_url,
+        staff_chat_id=staff.id,
+        alert_amber=settings.alert_amber_to_staff_chat,
+        tick_seconds=3600,
+        limits=limits,
+    )
+    return service, server

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import (
+    FAST,
     MONDAY_9AM,
     TimingEmulator,
     enrol_connected,
@@ -31,18 +32,16 @@ from _common import (
     local_settings,
     only_checkin_due,
     past_first_job_tick,
+    service_against,
     table,
     write_results,
 )
 
-from bot.app import build
 from bot.clock import Clock
-from bot.emulator import serve
 from bot.limits import SendLimits
 from storage.db import make_engine
 from storage.migrate import upgrade
 
-FAST = SendLimits(per_second=1_000_000, private_chat_interval=0, group_chat_interval=0)
 TELEGRAM_RATE = 30.0
 TICK_SECONDS = 5.0  # Settings.tick_seconds' default
 
@@ -54,19 +53,8 @@ async def dispatch(patients: int, *, limited: bool, database: Path) -> dict[str,
     settings = local_settings(url)
     clock = Clock(offset=MONDAY_9AM - datetime.now(UTC), movable=True)
     emulator = TimingEmulator(enforce_limits=limited)
-    server = await serve(emulator)
-    nurse = emulator.create_user(first_name="Jo")
-    staff = emulator.create_group(title="staff", member_ids=[nurse.id])
-    service = build(
-        clinic=settings.clinic,
-        engine=engine,
-        clock=clock,
-        token=emulator.token,
-        base_url=server.bot_api_url,
-        staff_chat_id=staff.id,
-        alert_amber=settings.alert_amber_to_staff_chat,
-        tick_seconds=3600,
-        limits=SendLimits() if limited else FAST,
+    service, server = await service_against(
+        emulator, engine=engine, settings=settings, clock=clock, limits=SendLimits() if limited else FAST
     )
     now = clock.now()
     started = time.perf_counter()

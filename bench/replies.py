@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import (
+    FAST,
     MONDAY_9AM,
     TimingEmulator,
     enrol_connected,
@@ -38,6 +39,7 @@ from _common import (
     only_checkin_due,
     past_first_job_tick,
     percentile,
+    service_against,
     table,
     write_results,
 )
@@ -46,16 +48,13 @@ from sqlmodel import col, select
 from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from bot.app import build
 from bot.clock import Clock
 from bot.emulator import serve
-from bot.limits import SendLimits
 from flows.state import CheckInState
 from storage.db import make_engine, session_scope
 from storage.migrate import upgrade
 from storage.models import CheckIn, CheckInStatus, OutboundMessage, OutboundStatus
 
-FAST = SendLimits(per_second=1_000_000, private_chat_interval=0, group_chat_interval=0)
 UNFINISHED = (OutboundStatus.PENDING, OutboundStatus.SENDING, OutboundStatus.FAILED)
 
 
@@ -138,19 +137,8 @@ async def aftercare(
     settings = local_settings(url)
     clock = Clock(offset=MONDAY_9AM - datetime.now(UTC), movable=True)
     emulator = TimingEmulator(enforce_limits=False)
-    server = await serve(emulator)
-    nurse = emulator.create_user(first_name="Jo")
-    staff = emulator.create_group(title="staff", member_ids=[nurse.id])
-    service = build(
-        clinic=settings.clinic,
-        engine=engine,
-        clock=clock,
-        token=emulator.token,
-        base_url=server.bot_api_url,
-        staff_chat_id=staff.id,
-        alert_amber=settings.alert_amber_to_staff_chat,
-        tick_seconds=3600,
-        limits=FAST,
+    service, server = await service_against(
+        emulator, engine=engine, settings=settings, clock=clock, limits=FAST
     )
     now = clock.now()
     chats = enrol_connected(engine, emulator, count=patients, now=now, performed_at=now - timedelta(days=7))

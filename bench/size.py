@@ -35,6 +35,7 @@ from typing import Any
 
 import psycopg
 from _common import (
+    FAST,
     MONDAY_9AM,
     PROCEDURE,
     TimingEmulator,
@@ -43,17 +44,15 @@ from _common import (
     local_settings,
     peak_rss_mib,
     percentile,
+    service_against,
     table,
     write_results,
 )
 from sqlalchemy import Engine, insert, text
 from sqlalchemy.engine import make_url
 
-from bot.app import build
 from bot.clock import Clock
-from bot.emulator import serve
 from bot.emulator.model import Chat
-from bot.limits import SendLimits
 from flows.catalogue import bundled_protocols
 from flows.engine import begin
 from flows.schedule import Patient as PatientFacts
@@ -73,7 +72,6 @@ from storage.patients import ensure_clinic
 from storage.protocols import pin_protocol
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/"
-FAST = SendLimits(per_second=1_000_000, private_chat_interval=0, group_chat_interval=0)
 CHAT_BASE = 900_000_000
 CHUNK = 20_000
 SPREAD_DAYS = 140
@@ -271,19 +269,8 @@ async def memory_loop(engine: Engine, *, seconds: float, start: datetime) -> dic
     settings = local_settings(url)
     clock = Clock(offset=start - datetime.now(UTC), movable=True)
     emulator = LazyChats(enforce_limits=False, lean=True)
-    server = await serve(emulator)
-    nurse = emulator.create_user(first_name="Jo")
-    staff = emulator.create_group(title="staff", member_ids=[nurse.id])
-    service = build(
-        clinic=settings.clinic,
-        engine=engine,
-        clock=clock,
-        token=emulator.token,
-        base_url=server.bot_api_url,
-        staff_chat_id=staff.id,
-        alert_amber=settings.alert_amber_to_staff_chat,
-        tick_seconds=3600,
-        limits=FAST,
+    service, server = await service_against(
+        emulator, engine=engine, settings=settings, clock=clock, limits=FAST
     )
     stop = asyncio.Event()
     task = asyncio.create_task(service.run(stop, polling=False))
