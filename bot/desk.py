@@ -100,9 +100,8 @@ class Desk:
         self._send(session, chat_id, self._greeting(session, patient, now=now), patient=patient, now=now)
 
     def consent(self, session: Session, *, chat_id: int, agreed: bool, now: datetime) -> str:
-        patient = patient_for_chat(session=session, chat_id=chat_id)
+        patient = self._enrolled(session, chat_id, now=now)
         if patient is None:
-            self._send(session, chat_id, self._info("not_enrolled"), now=now)
             return ""
         if agreed and patient.consent_at is not None and patient.status == PatientStatus.ACTIVE:
             return "You have already said yes. Thank you."
@@ -125,9 +124,8 @@ class Desk:
     def text(
         self, session: Session, *, chat_id: int, text: str, now: datetime, inbound_id: int | None
     ) -> None:
-        patient = patient_for_chat(session=session, chat_id=chat_id)
+        patient = self._enrolled(session, chat_id, now=now)
         if patient is None:
-            self._send(session, chat_id, self._info("not_enrolled"), now=now)
             return
         if not text.strip():  # nothing to read (Telegram trims spaces, not every control character)
             self._send(session, chat_id, self._info("emoji_only"), patient=patient, now=now)
@@ -202,7 +200,7 @@ class Desk:
             return self._checkin_button(
                 session, chat_id=chat_id, token=data[len(CHECKIN_BUTTON) :], now=now, inbound_id=inbound_id
             )
-        return "Sorry, that button no longer works."
+        return say("button.stale")
 
     def _checkin_button(
         self, session: Session, *, chat_id: int, token: str, now: datetime, inbound_id: int | None
@@ -210,10 +208,10 @@ class Desk:
         patient = patient_for_chat(session=session, chat_id=chat_id)
         callback = resolve_callback_token(session=session, token=token)
         if patient is None or callback is None:
-            return "Sorry, that button no longer works."
+            return say("button.stale")
         ctx = checkin_context(session=session, checkin_id=callback.checkin_id)
         if ctx is None or ctx.patient.id != patient.id:  # a button from someone else's chat: reveal nothing
-            return "Sorry, that button no longer works."
+            return say("button.stale")
         question, phase = self.conversation.current_question(ctx) if ctx.checkin.state_json else (None, None)
         confirming = callback.value.startswith(CONFIRM_VALUE)
         if (
@@ -265,7 +263,7 @@ class Desk:
     def stop_choice(self, session: Session, *, chat_id: int, confirmed: bool, now: datetime) -> str:
         patient = patient_for_chat(session=session, chat_id=chat_id)
         if patient is None:
-            return "Sorry, that button no longer works."
+            return say("button.stale")
         if not confirmed:
             self._send(session, chat_id, self._info("stop.kept"), patient=patient, now=now)
             return "OK"
@@ -289,11 +287,10 @@ class Desk:
         inbound_id: int | None,
     ) -> None:
         """A photo, sticker, voice note: we cannot read them, so we say so kindly; a caption is screened."""
-        patient = patient_for_chat(session=session, chat_id=chat_id)
-        message_id = "media.voice" if kind in ("voice", "audio", "video_note") else "media.unsupported"
+        patient = self._enrolled(session, chat_id, now=now)
         if patient is None:
-            self._send(session, chat_id, self._info("not_enrolled"), now=now)
             return
+        message_id = "media.voice" if kind in ("voice", "audio", "video_note") else "media.unsupported"
         if caption and caption.strip():
             self.free_text(session, patient, caption, now=now, inbound_id=inbound_id, after=message_id)
             return
@@ -303,9 +300,8 @@ class Desk:
         self, session: Session, *, chat_id: int, text: str, now: datetime, inbound_id: int | None
     ) -> None:
         """An edited message is screened again (a red flag added in an edit counts), never re-answered."""
-        patient = patient_for_chat(session=session, chat_id=chat_id)
+        patient = self._enrolled(session, chat_id, now=now)
         if patient is None:
-            self._send(session, chat_id, self._info("not_enrolled"), now=now)
             return
         self.free_text(session, patient, text, now=now, inbound_id=inbound_id, after="edited")
 
@@ -331,7 +327,7 @@ class Desk:
         self, session: Session, *, chat_id: int, user_id: int, data: str, now: datetime
     ) -> str:
         if self.staff_chat_id is None or chat_id != self.staff_chat_id:
-            return "Sorry, that button no longer works."
+            return say("button.stale")
         escalation = escalation_for_ack(session, data)
         if escalation is None or escalation.id is None:
             return "Sorry, that escalation was not found."
@@ -348,6 +344,13 @@ class Desk:
         return "Acknowledged. Please close it in the console once you have acted."
 
     # ------------------------------------------------------------------------------------------- helpers
+
+    def _enrolled(self, session: Session, chat_id: int, *, now: datetime) -> Patient | None:
+        """The chat's patient; a chat that is not enrolled gets the short explanation (and learns nothing)."""
+        patient = patient_for_chat(session=session, chat_id=chat_id)
+        if patient is None:
+            self._send(session, chat_id, self._info("not_enrolled"), now=now)
+        return patient
 
     def _welcome(self, session: Session, patient: Patient, episode: Episode, *, now: datetime) -> None:
         protocol = self.conversation.protocol_for(session, episode)

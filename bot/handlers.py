@@ -23,6 +23,7 @@ from telegram.ext import (
 from bot.desk import Desk
 from bot.inbound import current
 from bot.staff_alerts import ACK_PREFIX
+from flows.messages import say
 
 PRIVATE = filters.ChatType.PRIVATE
 MEDIA_KINDS = (
@@ -104,7 +105,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], desk: Desk)
         chat = update.effective_chat
         data = query.data or ""
         if chat is None:
-            notice = "Sorry, that button no longer works."
+            notice = say("button.stale")
         elif data.startswith(ACK_PREFIX):
             notice = desk.staff_acknowledge(
                 unit.session, chat_id=chat.id, user_id=query.from_user.id, data=data, now=unit.now
@@ -114,7 +115,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], desk: Desk)
                 unit.session, chat_id=chat.id, data=data, now=unit.now, inbound_id=unit.inbound_id
             )
         else:
-            notice = "Sorry, that button no longer works."
+            notice = say("button.stale")
         unit.after_commit.append(lambda: query.answer(notice[:200] or None))
 
     async def member(update: Update, context: Context) -> None:
