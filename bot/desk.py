@@ -24,6 +24,7 @@ from flows.effects import Effect, Escalate, GiveAdvice
 from flows.engine import Answer, IllegalStep, screen_message
 from flows.levels import Level, worst
 from flows.messages import say
+from flows.state import Phase
 from storage.answers import mark_callback_token_used, record_answer, resolve_callback_token
 from storage.checkins import awaiting_checkin_for_patient, checkin_context, checkins_for_episode
 from storage.enrolment import RedeemOutcome, record_consent, redeem_invite
@@ -218,7 +219,7 @@ class Desk:
             ctx.checkin.status != CheckInStatus.AWAITING_REPLY  # e.g. cancelled by /stop: never restarted
             or callback.used_at is not None
             or question != callback.question_id
-            or confirming != (phase is not None and phase.value == "confirming")
+            or confirming != (phase is Phase.CONFIRMING)
         ):
             return say("checkin.closed")
         if not mark_callback_token_used(session=session, token_id=_id(callback), now=now):
