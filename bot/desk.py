@@ -26,7 +26,7 @@ from flows.levels import Level, worst
 from flows.messages import say
 from flows.state import Phase
 from storage.answers import mark_callback_token_used, record_answer, resolve_callback_token
-from storage.checkins import awaiting_checkin_for_patient, checkin_context, checkins_for_episode
+from storage.checkins import awaiting_checkin_context, checkin_context, checkins_for_episode
 from storage.enrolment import RedeemOutcome, record_consent, redeem_invite
 from storage.escalations import acknowledge_escalation, raise_escalation
 from storage.messages import enqueue_message
@@ -132,10 +132,8 @@ class Desk:
             self._send(session, chat_id, self._info("emoji_only"), patient=patient, now=now)
             return
         # The whole message is screened and answered (a red flag near its end counts); only its start is kept.
-        awaiting = awaiting_checkin_for_patient(session=session, patient_id=_id(patient))
-        if awaiting is not None and patient.status in (PatientStatus.ACTIVE, PatientStatus.PAUSED):
-            ctx = checkin_context(session=session, checkin_id=_id(awaiting))
-            assert ctx is not None
+        ctx = awaiting_checkin_context(session=session, patient_id=_id(patient))
+        if ctx is not None and patient.status in (PatientStatus.ACTIVE, PatientStatus.PAUSED):
             self.conversation.answer(session, ctx, Answer(text=text), now=now, inbound_id=inbound_id)
             if len(text) > MAX_KEPT_TEXT:
                 self._send(session, chat_id, self._info("too_long"), patient=patient, now=now)

@@ -30,10 +30,9 @@ from flows.levels import Level
 from storage.db import session_scope
 from storage.escalations import raise_escalation
 from storage.inbound import (
-    claim_inbound_update,
     mark_inbound_failed,
-    mark_inbound_processed,
     record_inbound_update,
+    take_inbound_update,
     unprocessed_updates,
 )
 from storage.messages import enqueue_message
@@ -107,14 +106,16 @@ class Inbound:
         unit: Unit | None = None
         try:
             with session_scope(self.engine) as session:
-                # Claimed in the same transaction as the handlers' work: processed once, even by two workers.
-                row = claim_inbound_update(session=session, update_id=update_id)
-                if row is None:
+                # Taken (and marked processed) in the same transaction as the handlers' work: processed
+                # once, even by two workers, and never marked processed without that work.
+                now = self.now()
+                taken = take_inbound_update(session=session, update_id=update_id, now=now)
+                if taken is None:
                     return  # already processed, or another worker has it now
-                payload_json = row.payload_json
+                payload_json = taken.payload_json
                 if update is None:
                     update = Update.de_json(json.loads(payload_json), self.application.bot)
-                unit = Unit(session=session, now=self.now(), inbound_id=row.id)
+                unit = Unit(session=session, now=now, inbound_id=taken.id)
                 token = CURRENT.set(unit)
                 try:
                     await self.application.process_update(update)
@@ -122,7 +123,6 @@ class Inbound:
                     CURRENT.reset(token)
                 if unit.error is not None:
                     raise unit.error
-                mark_inbound_processed(session=session, update_id=update_id, now=unit.now)
         except Exception as exc:
             log.exception("update %s failed", update_id)
             self._failed(update_id, json.loads(payload_json), exc)

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, SQLModel
 
 from storage.errors import NotFound
 
 ModelT = TypeVar("ModelT", bound=SQLModel)
+# Statements built once per table and set of columns (hot paths: every patient reply runs some).
+_INSERTS: dict[tuple[str, str, str, frozenset[str]], Any] = {}
 
 
 def locked(session: Session, model: type[ModelT], row_id: object) -> ModelT:
@@ -25,9 +30,20 @@ def insert_unless_exists(session: Session, model: type[SQLModel], values: dict[s
     """INSERT ... ON CONFLICT (column) DO NOTHING. Returns the new row's id, or None if a row with the
     same value already existed. Race-free on both databases, and no error lands in the server log."""
     table = model.__table__  # type: ignore[attr-defined]
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=[column])
-    return session.exec(statement.returning(table.c.id)).scalar_one_or_none()
+    dialect = session.get_bind().dialect.name
+    key = (dialect, table.name, column, frozenset(values))
+    statement = _INSERTS.get(key)
+    if statement is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(table)
+            .values({name: bindparam(name) for name in values})
+            .on_conflict_do_nothing(index_elements=[column])
+            .returning(table.c.id)
+        )
+        _INSERTS[key] = statement
+    session.flush()  # keep statement order: rows the ORM still holds go first
+    return session.connection().execute(statement, values).scalar_one_or_none()
 
 
 def column_values(row: SQLModel) -> dict[str, Any]:
@@ -38,3 +54,32 @@ def column_values(row: SQLModel) -> dict[str, Any]:
 def truncate_error(error: str, limit: int = 500) -> str:
     """Error text for storage. Callers must pass exception descriptions, never message text."""
     return error if len(error) <= limit else error[: limit - 1] + "…"
+
+
+# Hot paths (every patient reply) write through Core, not the ORM: an ORM read-modify-flush costs about
+# five times a prepared UPDATE.
+_UPDATES: dict[tuple[str, frozenset[str]], Any] = {}
+
+
+def update_by_id(session: Session, model: type[SQLModel], row_id: int, **values: Any) -> bool:
+    """UPDATE one row by id, without reading it first. A copy of the row already loaded in this session
+    is brought up to date (not marked changed, so it is not written again). False if no such row."""
+    table = model.__table__  # type: ignore[attr-defined]
+    key = (table.name, frozenset(values))
+    statement = _UPDATES.get(key)
+    if statement is None:
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("_row_id"))
+            .values({name: bindparam(f"new_{name}") for name in values})
+        )
+        _UPDATES[key] = statement
+    session.flush()  # keep statement order: anything the ORM still holds for this row goes first
+    result = session.connection().execute(
+        statement, {"_row_id": row_id, **{f"new_{k}": v for k, v in values.items()}}
+    )
+    loaded = session.identity_map.get(identity_key(model, row_id))
+    if loaded is not None:
+        for name, value in values.items():
+            set_committed_value(loaded, name, value)
+    return bool(result.rowcount)

@@ -10,10 +10,12 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from flows.levels import Level
-from storage._sql import locked
+from storage._sql import column_values, locked
 from storage.models import Answer, CallbackToken
 
 MAX_VALUE = 64
@@ -43,8 +45,9 @@ def record_answer(
         rule=rule,
         answered_at=now,
     )
-    session.add(answer)
+    # Core, not session.add: this runs for every reply. The row returned is not kept in the session.
     session.flush()
+    answer.id = session.connection().execute(_INSERT_ANSWER, column_values(answer)).scalar_one()
     return answer
 
 
@@ -85,13 +88,19 @@ def create_callback_tokens(
     if any(len(value) > MAX_VALUE for value in values):
         raise ValueError(f"a button value must be at most {MAX_VALUE} characters")
     tokens = {value: secrets.token_urlsafe(12) for value in values}
-    session.add_all(
-        CallbackToken(
-            token=token, checkin_id=checkin_id, question_id=question_id, value=value, created_at=now
-        )
+    rows = [
+        {
+            "token": token,
+            "checkin_id": checkin_id,
+            "question_id": question_id,
+            "value": value,
+            "created_at": now,
+        }
         for value, token in tokens.items()
-    )
-    session.flush()
+    ]
+    if rows:
+        session.flush()
+        session.connection().execute(_INSERT_TOKEN, rows)  # one executemany, not one INSERT per button
     return tokens
 
 
@@ -114,18 +123,32 @@ def mark_callback_token_used(*, session: Session, token_id: int, now: datetime) 
 
 def retire_callback_tokens(*, session: Session, checkin_id: int, question_id: str, now: datetime) -> int:
     """Mark every unused button of a question used (once answered, its other buttons are stale)."""
-    query = (
-        select(CallbackToken)
-        .where(
-            CallbackToken.checkin_id == checkin_id,
-            CallbackToken.question_id == question_id,
-            col(CallbackToken.used_at).is_(None),
-        )
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    unused = list(session.exec(query).all())
-    for callback in unused:
-        callback.used_at = now
     session.flush()
-    return len(unused)
+    retired = session.connection().execute(
+        _RETIRE_TOKENS, {"retired_at": now, "of_checkin": checkin_id, "of_question": question_id}
+    )
+    for loaded in list(session.identity_map.values()):  # keep any token this session has read in step
+        if (
+            isinstance(loaded, CallbackToken)
+            and loaded.checkin_id == checkin_id
+            and loaded.question_id == question_id
+            and loaded.used_at is None
+        ):
+            set_committed_value(loaded, "used_at", now)
+    return int(retired.rowcount)
+
+
+# Prepared once: record_answer, create_callback_tokens and retire_callback_tokens run for every reply.
+_ANSWERS = Answer.__table__  # type: ignore[attr-defined]
+_TOKENS = CallbackToken.__table__  # type: ignore[attr-defined]
+_INSERT_ANSWER = insert(_ANSWERS).returning(_ANSWERS.c.id)
+_INSERT_TOKEN = insert(_TOKENS)
+_RETIRE_TOKENS = (
+    update(_TOKENS)
+    .where(
+        _TOKENS.c.checkin_id == bindparam("of_checkin"),
+        _TOKENS.c.question_id == bindparam("of_question"),
+        _TOKENS.c.used_at.is_(None),
+    )
+    .values(used_at=bindparam("retired_at"))
+)

@@ -15,12 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, and_, col, select
 
-from storage._sql import locked
+from storage._sql import locked, update_by_id
 from storage.audit import record_audit
+from storage.errors import NotFound
 from storage.models import CheckIn, CheckInStatus, Episode, EpisodeStatus, Patient, PatientStatus
 
 OPEN_STATUSES = (CheckInStatus.SCHEDULED, CheckInStatus.SENDING, CheckInStatus.AWAITING_REPLY)
@@ -169,25 +170,29 @@ def mark_checkin_awaiting_reply(
     return True
 
 
-def save_checkin_state(*, session: Session, checkin_id: int, state_json: str) -> CheckIn:
+def save_checkin_state(*, session: Session, checkin_id: int, state_json: str) -> None:
     """Store the engine's state after an answer. Allowed in any status: a late answer must still be
-    recorded and triaged."""
-    checkin = locked(session, CheckIn, checkin_id)
-    checkin.state_json = state_json
-    session.flush()
-    return checkin
+    recorded and triaged. (Runs for every reply: one UPDATE, no read; the row was locked when the
+    conversation read it, see `awaiting_checkin_context`.)"""
+    _update(session, checkin_id, state_json=state_json)
 
 
-def complete_checkin(*, session: Session, checkin_id: int, state_json: str, now: datetime) -> CheckIn:
+def complete_checkin(*, session: Session, checkin_id: int, state_json: str, now: datetime) -> None:
     """The patient answered everything (also after the check-in was marked unanswered)."""
-    checkin = locked(session, CheckIn, checkin_id)
-    checkin.status = CheckInStatus.COMPLETED
-    checkin.state_json = state_json
-    checkin.completed_at = now
-    checkin.lease_owner = None
-    checkin.lease_until = None
-    session.flush()
-    return checkin
+    _update(
+        session,
+        checkin_id,
+        status=CheckInStatus.COMPLETED,
+        state_json=state_json,
+        completed_at=now,
+        lease_owner=None,
+        lease_until=None,
+    )
+
+
+def _update(session: Session, checkin_id: int, **values: object) -> None:
+    if not update_by_id(session, CheckIn, checkin_id, **values):
+        raise NotFound(f"CheckIn {checkin_id} does not exist")
 
 
 def mark_reminder_sent(*, session: Session, checkin_id: int, now: datetime) -> CheckIn:
@@ -217,6 +222,31 @@ def awaiting_checkin_for_patient(*, session: Session, patient_id: int) -> CheckI
         .order_by(col(CheckIn.sent_at).desc(), col(CheckIn.id).desc())
     )
     return session.exec(query).first()
+
+
+# Built once: every message a patient types runs it (building the joins costs more than running them).
+_AWAITING_CONTEXT = (
+    select(CheckIn, Episode, Patient)
+    .join(Episode, col(Episode.id) == CheckIn.episode_id)
+    .join(Patient, col(Patient.id) == Episode.patient_id)
+    .where(Episode.patient_id == bindparam("of_patient"), CheckIn.status == CheckInStatus.AWAITING_REPLY)
+    .order_by(col(CheckIn.sent_at).desc(), col(CheckIn.id).desc())
+    .limit(1)
+    .with_for_update(of=CheckIn)
+    .execution_options(populate_existing=True)
+)
+
+
+def awaiting_checkin_context(*, session: Session, patient_id: int) -> CheckInContext | None:
+    """The patient's open conversation (as `awaiting_checkin_for_patient`) with its episode and patient,
+    in one query. The check-in row is locked until commit (FOR UPDATE on PostgreSQL; SQLite's write lock
+    is already held), so two messages from one patient handled at once by two workers take turns: the
+    second reads the state the first saved, and no answer is lost."""
+    row = session.exec(_AWAITING_CONTEXT, params={"of_patient": patient_id}).first()
+    if row is None:
+        return None
+    checkin, episode, patient = row
+    return CheckInContext(checkin=checkin, episode=episode, patient=patient)
 
 
 def mark_missed(*, session: Session, checkin_id: int, reason: str, now: datetime) -> bool:

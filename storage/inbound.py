@@ -1,17 +1,19 @@
 """The log of Telegram updates received: each update is processed once even if delivered twice.
 
-Record the update first (its own short transaction), then process it and mark it processed. Updates
-still RECEIVED after a crash are found again with `unprocessed_updates`. The payload holds what the
-patient wrote: never log it.
+Record the update first (its own short transaction), then take it (`take_inbound_update`, which marks it
+processed in the same transaction as the handlers' work). Updates still RECEIVED after a crash are found
+again with `unprocessed_updates`. The payload holds what the patient wrote: never log it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
-from storage._sql import column_values, insert_unless_exists, truncate_error
+from storage._sql import insert_unless_exists, truncate_error
 from storage.errors import NotFound
 from storage.models import InboundStatus, InboundUpdate
 
@@ -26,16 +28,17 @@ def record_inbound_update(
     now: datetime,
 ) -> bool:
     """True if this update is new and should be processed; False if the update_id was already recorded."""
-    update = InboundUpdate(
-        update_id=update_id,
-        chat_id=chat_id,
-        kind=kind,
-        payload_json=payload_json,
-        received_at=now,
-        status=InboundStatus.RECEIVED,
-    )
-    session.flush()
-    return insert_unless_exists(session, InboundUpdate, column_values(update), "update_id") is not None
+    values = {
+        "update_id": update_id,
+        "chat_id": chat_id,
+        "kind": kind,
+        "payload_json": payload_json,
+        "received_at": now,
+        "status": InboundStatus.RECEIVED,
+        "processed_at": None,
+        "error": None,
+    }
+    return insert_unless_exists(session, InboundUpdate, values, "update_id") is not None
 
 
 def inbound_update(*, session: Session, update_id: int) -> InboundUpdate | None:
@@ -43,18 +46,31 @@ def inbound_update(*, session: Session, update_id: int) -> InboundUpdate | None:
     return session.exec(select(InboundUpdate).where(InboundUpdate.update_id == update_id)).first()
 
 
-def claim_inbound_update(*, session: Session, update_id: int) -> InboundUpdate | None:
-    """Lock a recorded update for processing in this transaction, if nobody has processed or locked it.
+@dataclass(frozen=True, kw_only=True)
+class TakenUpdate:
+    id: int  # the row's id (what escalations refer to), not Telegram's update_id
+    payload_json: str
 
-    On PostgreSQL, FOR UPDATE SKIP LOCKED: two workers starting at once (webhook mode on several workers)
-    cannot both process the same left-over update. On SQLite the transaction already holds the write lock."""
-    query = (
-        select(InboundUpdate)
-        .where(InboundUpdate.update_id == update_id, InboundUpdate.status == InboundStatus.RECEIVED)
-        .with_for_update(skip_locked=True)
-        .execution_options(populate_existing=True)
-    )
-    return session.exec(query).first()
+
+_TABLE = InboundUpdate.__table__  # type: ignore[attr-defined]
+_TAKE = (
+    update(_TABLE)
+    .where(_TABLE.c.update_id == bindparam("telegram_update_id"), _TABLE.c.status == InboundStatus.RECEIVED)
+    .values(status=InboundStatus.PROCESSED, processed_at=bindparam("taken_at"), error=None)
+    .returning(_TABLE.c.id, _TABLE.c.payload_json)
+)
+
+
+def take_inbound_update(*, session: Session, update_id: int, now: datetime) -> TakenUpdate | None:
+    """Take a recorded update for processing in this transaction, if nobody has processed it.
+
+    It is marked processed at once, so the mark commits together with the handlers' work, or rolls back
+    with it (and the update is still there to be processed, or marked failed). One statement, because it
+    runs for every message a patient sends. Two workers cannot both take it: on PostgreSQL the second
+    waits for the first's row lock, then finds it processed; on SQLite the transaction already holds the
+    write lock. None if it was processed (or failed) already, or never recorded."""
+    row = session.connection().execute(_TAKE, {"telegram_update_id": update_id, "taken_at": now}).first()
+    return None if row is None else TakenUpdate(id=row.id, payload_json=row.payload_json)
 
 
 def unprocessed_updates(

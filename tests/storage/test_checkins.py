@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from functools import partial
 
@@ -10,6 +11,7 @@ from sqlmodel import Session
 
 from storage.audit import audit_trail
 from storage.checkins import (
+    awaiting_checkin_context,
     awaiting_checkin_for_patient,
     bring_next_checkin_forward,
     checkin_context,
@@ -167,6 +169,47 @@ def test_a_check_in_comes_with_its_episode_and_patient(session: Session) -> None
     assert context is not None
     assert (context.episode, context.patient) == (enrolment.episode, patient)
     assert checkin_context(session=session, checkin_id=12345) is None
+
+
+def test_an_open_conversation_comes_with_its_episode_and_patient(session: Session) -> None:
+    enrolment, patient = enrol_connected(session)
+    day1 = enrolment.checkins[0]
+    assert day1.id is not None and patient.id is not None
+    assert awaiting_checkin_context(session=session, patient_id=patient.id) is None  # nothing asked yet
+    _claim(session, at=DAY)
+    mark_checkin_awaiting_reply(
+        session=session, checkin_id=day1.id, owner="worker-a", state_json="{}", now=NOW + DAY
+    )
+    context = awaiting_checkin_context(session=session, patient_id=patient.id)
+    assert context is not None
+    assert (context.checkin, context.episode, context.patient) == (day1, enrolment.episode, patient)
+
+
+def test_two_workers_answering_one_patient_take_turns(engine: Engine) -> None:
+    """The second reads the open check-in only once the first has committed its new state."""
+    with session_scope(engine) as session:
+        enrolment, patient = enrol_connected(session)
+        checkin_id, patient_id = enrolment.checkins[0].id or 0, patient.id or 0
+        _claim(session, at=DAY)
+        mark_checkin_awaiting_reply(
+            session=session, checkin_id=checkin_id, owner="worker-a", state_json="{}", now=NOW + DAY
+        )
+    seen: list[str | None] = []
+
+    def second_worker() -> None:
+        with session_scope(engine) as session:
+            context = awaiting_checkin_context(session=session, patient_id=patient_id)
+            seen.append(context.checkin.state_json if context else None)
+
+    with session_scope(engine) as first:
+        assert awaiting_checkin_context(session=first, patient_id=patient_id) is not None
+        worker = threading.Thread(target=second_worker)
+        worker.start()
+        worker.join(timeout=0.3)
+        assert worker.is_alive() and seen == []  # waiting for the first worker's lock
+        save_checkin_state(session=first, checkin_id=checkin_id, state_json='{"answered": 1}')
+    worker.join(timeout=10)
+    assert seen == ['{"answered": 1}']
 
 
 def test_staff_can_bring_the_next_check_in_forward_and_it_is_claimed_at_once(session: Session) -> None:

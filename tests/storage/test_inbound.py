@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from storage.db import is_sqlite, session_scope
+from storage.db import session_scope
 from storage.errors import NotFound
 from storage.inbound import (
-    claim_inbound_update,
     inbound_update,
     mark_inbound_failed,
     mark_inbound_processed,
     record_inbound_update,
+    take_inbound_update,
     unprocessed_updates,
 )
 from storage.models import InboundStatus
@@ -59,18 +61,48 @@ def test_marking_an_update_never_recorded_is_an_error(session: Session) -> None:
         mark_inbound_processed(session=session, update_id=404, now=NOW)
 
 
-def test_an_update_is_claimed_for_processing_once(engine: Engine) -> None:
+def test_an_update_is_taken_for_processing_once(engine: Engine) -> None:
     with session_scope(engine) as session:
         record_inbound_update(
-            session=session, update_id=777, chat_id=1, kind="message", payload_json="{}", now=NOW
+            session=session, update_id=777, chat_id=1, kind="message", payload_json='{"a": 1}', now=NOW
         )
     with session_scope(engine) as first:
-        claimed = claim_inbound_update(session=first, update_id=777)
-        assert claimed is not None
-        if not is_sqlite(engine):  # PostgreSQL: a second worker skips the locked row instead of waiting
-            with session_scope(engine) as second:
-                assert claim_inbound_update(session=second, update_id=777) is None
-        mark_inbound_processed(session=first, update_id=777, now=NOW)
+        taken = take_inbound_update(session=first, update_id=777, now=NOW)
+        assert taken is not None and taken.payload_json == '{"a": 1}'
     with session_scope(engine) as session:
-        assert claim_inbound_update(session=session, update_id=777) is None  # processed: never again
-        assert claim_inbound_update(session=session, update_id=778) is None  # never recorded
+        assert take_inbound_update(session=session, update_id=777, now=NOW) is None  # processed: never again
+        assert take_inbound_update(session=session, update_id=778, now=NOW) is None  # never recorded
+        row = inbound_update(session=session, update_id=777)
+        assert row is not None and row.status == InboundStatus.PROCESSED and row.id == taken.id
+
+
+def test_an_update_whose_processing_rolled_back_is_still_to_be_processed(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        _record(session, 901)
+    with pytest.raises(RuntimeError), session_scope(engine) as session:
+        assert take_inbound_update(session=session, update_id=901, now=NOW) is not None
+        raise RuntimeError("a handler failed")
+    with session_scope(engine) as session:
+        assert [u.update_id for u in unprocessed_updates(session=session, received_before=NOW + HOUR)] == [
+            901
+        ]
+        assert take_inbound_update(session=session, update_id=901, now=NOW) is not None
+
+
+def test_a_second_worker_waits_for_the_first_and_then_leaves_the_update_alone(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        _record(session, 902)
+    second: list[object] = []
+
+    def second_worker() -> None:
+        with session_scope(engine) as session:
+            second.append(take_inbound_update(session=session, update_id=902, now=NOW))
+
+    with session_scope(engine) as first:
+        assert take_inbound_update(session=first, update_id=902, now=NOW) is not None
+        worker = threading.Thread(target=second_worker)
+        worker.start()  # blocks on the first's lock (SQLite's write lock, or PostgreSQL's row lock)
+        worker.join(timeout=0.3)
+        assert worker.is_alive() and second == []  # still waiting: it did not skip ahead
+    worker.join(timeout=10)
+    assert second == [None]  # the first committed it as processed
