@@ -138,6 +138,8 @@ class _Evaluation:
         """The anchor phrase when the rule applies; else the set-aside phrases that would have fired it."""
         set_aside: list[tuple[_Match, Reason]] = []
         for alternative in rule.when:
+            if not all(self.matches[concept] for concept in alternative):
+                continue  # a concept with no phrase at all: neither fires nor has anything set aside
             counted: dict[str, list[_Match]] = defaultdict(list)
             aside: dict[str, list[tuple[_Match, Reason]]] = defaultdict(list)
             for concept in alternative:
