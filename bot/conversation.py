@@ -264,7 +264,7 @@ class Conversation:
         answer_id: int | None = None
         for effect in transition.effects:
             if isinstance(effect, RecordAnswer):
-                row = record_answer(
+                answer_id = record_answer(
                     session=session,
                     episode_id=ctx.episode.id,
                     question_id=effect.question_id,
@@ -275,7 +275,6 @@ class Conversation:
                     checkin_id=ctx.checkin.id,
                     value_json=json.dumps(effect.value) if effect.value is not None else None,
                 )
-                answer_id = row.id
                 retire_callback_tokens(
                     session=session, checkin_id=ctx.checkin.id, question_id=effect.question_id, now=now
                 )

@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from flows.levels import Level
-from storage._sql import column_values, locked
+from storage._sql import locked
 from storage.models import Answer, CallbackToken
 
 MAX_VALUE = 64
@@ -32,23 +32,22 @@ def record_answer(
     checkin_id: int | None = None,
     value_json: str | None = None,
     rule: str | None = None,
-) -> Answer:
-    """Keep what the patient said and how it was graded. `checkin_id` is None for a message sent
-    outside any check-in."""
-    answer = Answer(
-        checkin_id=checkin_id,
-        episode_id=episode_id,
-        question_id=question_id,
-        text=text,
-        value_json=value_json,
-        level=level,
-        rule=rule,
-        answered_at=now,
-    )
-    # Core, not session.add: this runs for every reply. The row returned is not kept in the session.
-    session.flush()
-    answer.id = session.connection().execute(_INSERT_ANSWER, column_values(answer)).scalar_one()
-    return answer
+) -> int:
+    """Keep what the patient said and how it was graded; returns the answer's id. `checkin_id` is None
+    for a message sent outside any check-in."""
+    values = {
+        "checkin_id": checkin_id,
+        "episode_id": episode_id,
+        "question_id": question_id,
+        "text": text,
+        "value_json": value_json,
+        "level": level,
+        "rule": rule,
+        "answered_at": now,
+    }
+    session.flush()  # keep statement order: rows the ORM still holds go first
+    # Core, not session.add: this runs for every reply.
+    return int(session.connection().execute(_INSERT_ANSWER, values).scalar_one())
 
 
 def answers_for_episode(*, session: Session, episode_id: int) -> list[Answer]:

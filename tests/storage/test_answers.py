@@ -25,7 +25,7 @@ def test_answers_are_kept_in_order_with_their_grade(session: Session) -> None:
     enrolment, _ = enrol_connected(session)
     episode_id, checkin_id = enrolment.episode.id or 0, enrolment.checkins[0].id
 
-    record_answer(
+    pain_id = record_answer(
         session=session,
         episode_id=episode_id,
         checkin_id=checkin_id,
@@ -36,7 +36,7 @@ def test_answers_are_kept_in_order_with_their_grade(session: Session) -> None:
         rule="pain_7_plus",
         now=NOW + HOUR,
     )
-    record_answer(
+    free_text_id = record_answer(
         session=session,
         episode_id=episode_id,
         question_id="free_text",
@@ -46,9 +46,9 @@ def test_answers_are_kept_in_order_with_their_grade(session: Session) -> None:
     )
 
     answers = answers_for_episode(session=session, episode_id=episode_id)
-    assert [(a.question_id, a.level, a.rule) for a in answers] == [
-        ("free_text", Level.GREEN, None),
-        ("pain_score", Level.AMBER, "pain_7_plus"),
+    assert [(a.id, a.question_id, a.level, a.rule, a.text) for a in answers] == [
+        (free_text_id, "free_text", Level.GREEN, None, "I feel ok"),
+        (pain_id, "pain_score", Level.AMBER, "pain_7_plus", "7"),
     ]
     assert [a.question_id for a in answers_for_checkin(session=session, checkin_id=checkin_id or 0)] == [
         "pain_score"

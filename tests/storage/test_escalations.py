@@ -70,7 +70,7 @@ def test_an_escalation_is_raised_open_and_audited(session: Session) -> None:
 
 def test_a_retried_handler_does_not_raise_the_same_flag_twice(session: Session) -> None:
     enrolment, patient = enrol_connected(session)
-    answer = record_answer(
+    answer_id = record_answer(
         session=session,
         episode_id=enrolment.episode.id or 0,
         question_id="q",
@@ -84,7 +84,7 @@ def test_a_retried_handler_does_not_raise_the_same_flag_twice(session: Session) 
         level=Level.RED,
         rule="r",
         trigger_text="t",
-        answer_id=answer.id,
+        answer_id=answer_id,
         now=NOW,
     )
     again = raise_escalation(
@@ -93,7 +93,7 @@ def test_a_retried_handler_does_not_raise_the_same_flag_twice(session: Session) 
         level=Level.RED,
         rule="r",
         trigger_text="t",
-        answer_id=answer.id,
+        answer_id=answer_id,
         now=NOW,
     )
     assert again.id == first.id
