@@ -7,13 +7,17 @@ people who do not need clinical content. Rows are never updated or deleted (the 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Table, insert
 from sqlmodel import Session, col, select
 
 from storage.models import AuditEvent
+
+_EVENTS: Table = AuditEvent.__table__  # type: ignore[attr-defined]
+_NEW_EVENTS = insert(_EVENTS)  # built once: building it per call cost more than running it
 
 SYSTEM = "system"
 CLI = "cli"
@@ -38,16 +42,45 @@ def record_audit(
     now: datetime,
 ) -> AuditEvent:
     event = AuditEvent(
-        at=now,
-        actor=actor,
-        action=action,
-        subject_type=subject_type,
-        subject_id=None if subject_id is None else str(subject_id),
-        detail_json=None if detail is None else json.dumps(detail, sort_keys=True, default=_json_default),
+        **audit_row(
+            actor=actor,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            detail=detail,
+            now=now,
+        )
     )
     session.add(event)
     session.flush()
     return event
+
+
+def audit_row(
+    *,
+    actor: str,
+    action: str,
+    subject_type: str | None,
+    subject_id: str | int | None,
+    detail: Mapping[str, Any] | None = None,
+    now: datetime,
+) -> dict[str, Any]:
+    """One event's column values, for record_audit_rows."""
+    return {
+        "at": now,
+        "actor": actor,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": None if subject_id is None else str(subject_id),
+        "detail_json": None if detail is None else json.dumps(detail, sort_keys=True, default=_json_default),
+    }
+
+
+def record_audit_rows(*, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Several events in one INSERT, in order, for a step that records more than one (enrolment does
+    three): one ORM flush per event was a fifth of enrolling a patient."""
+    if rows:
+        session.exec(_NEW_EVENTS, params=list(rows))
 
 
 def audit_trail(

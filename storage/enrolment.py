@@ -14,16 +14,37 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Insert, Table, bindparam, insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel import Session, SQLModel, col, select
 
-from storage._sql import locked
-from storage.audit import patient_actor, record_audit
+from storage._sql import column_values, locked
+from storage.audit import audit_row, patient_actor, record_audit, record_audit_rows
 from storage.checkins import cancel_open_checkins
 from storage.models import CheckIn, Episode, EpisodeStatus, Invite, Patient, PatientStatus
-from storage.patients import patient_for_chat, unused_reference
+from storage.patients import new_reference, patient_for_chat
 
 MAX_DISPLAY_NAME = 64
+
+# The statements of an enrolment, built once: building `insert(...).values(...)` afresh for every row
+# cost several times what running it does.
+_PATIENTS: Table = Patient.__table__  # type: ignore[attr-defined]
+_EPISODES: Table = Episode.__table__  # type: ignore[attr-defined]
+_INVITES: Table = Invite.__table__  # type: ignore[attr-defined]
+_CHECKINS: Table = CheckIn.__table__  # type: ignore[attr-defined]
+_NEW_PATIENT = {
+    backend.dialect.name: backend.insert(_PATIENTS)
+    .on_conflict_do_nothing(index_elements=[_PATIENTS.c.reference])
+    .returning(_PATIENTS.c.id)
+    for backend in (postgresql, sqlite)
+}
+_NEW_EPISODE = insert(_EPISODES).returning(_EPISODES.c.id)
+_NEW_INVITE = insert(_INVITES).returning(_INVITES.c.id)
+_NEW_CHECKINS = insert(_CHECKINS)
+_CHECKINS_OF_EPISODE = select(CheckIn).where(CheckIn.episode_id == bindparam("episode_id"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,16 +104,15 @@ def enrol_patient(
         raise ValueError(f"display_name must be 1-{MAX_DISPLAY_NAME} characters (a first name or initials)")
     patient = Patient(
         clinic_id=clinic_id,
-        reference=unused_reference(session=session),
+        reference=new_reference(),
         display_name=name,
         diabetic=diabetic,
         status=PatientStatus.INVITED,
         created_at=now,
     )
-    session.add(patient)
-    session.flush()
-    record_audit(
-        session=session,
+    _insert_patient(session, patient)
+    _as_stored(session, [patient])
+    enrolled = audit_row(
         actor=actor,
         action="patient.enrolled",
         subject_type="patient",
@@ -111,6 +131,7 @@ def enrol_patient(
         invite_ttl=invite_ttl,
         actor=actor,
         now=now,
+        audit_first=[enrolled],
     )
 
 
@@ -134,6 +155,7 @@ def start_episode(
         patient.status = PatientStatus.INVITED
     elif patient.status == PatientStatus.COMPLETED:
         patient.status = PatientStatus.ACTIVE
+    session.flush()  # the episode's rows are written with Core INSERTs, which do not flush the ORM first
     return _start_episode(
         session,
         patient,
@@ -156,7 +178,7 @@ def issue_invite(
     earlier = select(Invite).where(Invite.episode_id == episode_id, col(Invite.used_at).is_(None))
     for old in session.exec(earlier.where(Invite.expires_at > now)).all():
         old.expires_at = now
-    token = secrets.token_urlsafe(24)  # 32 characters of A-Z a-z 0-9 _ -: valid in a deep link
+    token = _new_token()
     invite = Invite(
         patient_id=episode.patient_id,
         episode_id=episode_id,
@@ -244,7 +266,11 @@ def _start_episode(
     invite_ttl: timedelta,
     actor: str,
     now: datetime,
+    audit_first: Sequence[dict[str, Any]] = (),
 ) -> Enrolment:
+    """The episode, its check-ins, its invite and the audit events (`audit_first`, then this step's), each
+    kind written with one Core INSERT, however many rows: an ORM flush per row was most of the time it took
+    to enrol a patient (bench/enrolment.py)."""
     assert patient.id is not None
     keys = [key for key, _ in planned_checkins]
     if len(set(keys)) != len(keys):
@@ -258,18 +284,21 @@ def _start_episode(
         status=EpisodeStatus.ACTIVE,
         created_at=now,
     )
-    session.add(episode)
-    session.flush()
-    assert episode.id is not None
-    # A new episode has no check-ins yet, so the "already planned?" query of schedule_checkin is not needed:
-    # one multi-row INSERT for them all (bench/enrolment.py: the per-row path was half of enrolling).
-    checkins = tuple(
-        CheckIn(episode_id=episode.id, key=key, due_at=due_at) for key, due_at in planned_checkins
-    )
-    session.add_all(checkins)
-    session.flush()
-    record_audit(
-        session=session,
+    episode.id = _insert_returning_id(session, _NEW_EPISODE, episode)
+    _as_stored(session, [episode])
+    # A new episode has no check-ins yet, so the "already planned?" query of schedule_checkin is not needed,
+    # nor has it an invite to expire, as issue_invite does before issuing a new one.
+    checkins = _insert_checkins(session, episode.id, planned_checkins)
+    token, expires_at = _new_token(), now + invite_ttl
+    invite = {
+        "patient_id": patient.id,
+        "episode_id": episode.id,
+        "token_digest": token_digest(token),
+        "created_at": now,
+        "expires_at": expires_at,
+    }
+    invite_id = session.exec(_NEW_INVITE, params=invite).scalar_one()
+    started = audit_row(
         actor=actor,
         action="episode.started",
         subject_type="episode",
@@ -283,13 +312,21 @@ def _start_episode(
         },
         now=now,
     )
-    issued = issue_invite(session=session, episode_id=episode.id, ttl=invite_ttl, now=now, actor=actor)
+    issued = audit_row(
+        actor=actor,
+        action="invite.issued",
+        subject_type="patient",
+        subject_id=patient.id,
+        detail={"invite_id": invite_id, "episode_id": episode.id, "expires_at": expires_at},
+        now=now,
+    )
+    record_audit_rows(session=session, rows=[*audit_first, started, issued])
     return Enrolment(
         patient=patient,
         episode=episode,
         checkins=checkins,
-        invite_token=issued.token,
-        invite_expires_at=issued.expires_at,
+        invite_token=token,
+        invite_expires_at=expires_at,
     )
 
 
@@ -318,3 +355,46 @@ def record_consent(*, session: Session, patient_id: int, agreed: bool, now: date
         now=now,
     )
     return patient
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(24)  # 32 characters of A-Z a-z 0-9 _ -: valid in a deep link
+
+
+def _insert_patient(session: Session, patient: Patient) -> None:
+    """INSERT the patient, drawing a new reference while the drawn one is taken. The INSERT itself skips a
+    taken reference (ON CONFLICT DO NOTHING), so no lookup comes first and two enrolments drawing the same
+    one at once cannot fail."""
+    statement = _NEW_PATIENT[session.get_bind().dialect.name]
+    for _ in range(20):
+        patient.id = session.exec(statement, params=column_values(patient)).scalar_one_or_none()
+        if patient.id is not None:
+            return
+        patient.reference = new_reference()
+    raise RuntimeError("could not find an unused patient reference")  # 20 collisions: not by chance
+
+
+def _insert_returning_id(session: Session, statement: Insert, row: SQLModel) -> int:
+    new_id: int = session.exec(statement, params=column_values(row)).scalar_one()
+    return new_id
+
+
+def _insert_checkins(
+    session: Session, episode_id: int, planned: Sequence[tuple[str, datetime]]
+) -> tuple[CheckIn, ...]:
+    """One INSERT for them all, then one query to load them into the session, in the planned order:
+    cheaper than building each CheckIn by hand (SQLModel's constructor was a quarter of enrolling)."""
+    if not planned:
+        return ()
+    rows = [{"episode_id": episode_id, "key": key, "due_at": due_at} for key, due_at in planned]
+    session.exec(_NEW_CHECKINS, params=rows)
+    stored = {c.key: c for c in session.exec(_CHECKINS_OF_EPISODE, params={"episode_id": episode_id})}
+    return tuple(stored[key] for key, _ in planned)
+
+
+def _as_stored(session: Session, rows: Sequence[SQLModel]) -> None:
+    """Rows just written with Core INSERTs join the session as though loaded from the database: callers
+    hold the very objects session.get returns, and their later changes are flushed as UPDATEs."""
+    for row in rows:
+        make_transient_to_detached(row)
+    session.add_all(rows)

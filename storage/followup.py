@@ -14,8 +14,8 @@ from flows.clinic import Clinic
 from flows.schedule import Patient as PatientFacts
 from flows.schedule import plan
 from storage.enrolment import Enrolment, enrol_patient
-from storage.patients import ensure_clinic
-from storage.protocols import pin_protocol, pinned_protocol_json
+from storage.patients import ensure_clinic_id
+from storage.protocols import pin_resolved_protocol, pinned_protocol_json
 
 
 def enrol_on_protocol(
@@ -30,21 +30,14 @@ def enrol_on_protocol(
     now: datetime,
     actor: str,
 ) -> Enrolment:
-    clinic_row = ensure_clinic(session=session, slug=clinic.id, name=clinic.name, now=now)
-    assert clinic_row.id is not None
-    digest = pin_protocol(
-        session=session,
-        protocol_id=protocol.id,
-        version=protocol.version,
-        body_json=protocol.model_dump_json(),
-        now=now,
-    )
+    clinic_id = ensure_clinic_id(session=session, slug=clinic.id, name=clinic.name, now=now)
+    digest = pin_resolved_protocol(session=session, protocol=protocol, now=now)
     planned = plan(
         protocol, performed_at=performed_at, clinic=clinic, patient=PatientFacts(diabetic=diabetic)
     )
     return enrol_patient(
         session=session,
-        clinic_id=clinic_row.id,
+        clinic_id=clinic_id,
         display_name=display_name,
         procedure_id=protocol.id,
         protocol_version=protocol.version,

@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Collection
 from datetime import datetime
 
+from sqlalchemy import Table, bindparam
 from sqlmodel import Session, col, select
 
 from storage._sql import locked
@@ -23,17 +24,12 @@ REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 REFERENCE_LENGTH = 6
 REFERENCE_PATTERN = re.compile(rf"^AC-[{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}}$")
 
+_CLINICS: Table = Clinic.__table__  # type: ignore[attr-defined]
+_CLINIC_BY_SLUG = select(_CLINICS.c.id, _CLINICS.c.name).where(_CLINICS.c.slug == bindparam("slug"))
+
 
 def new_reference() -> str:
     return REFERENCE_PREFIX + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
-
-
-def unused_reference(*, session: Session) -> str:
-    for _ in range(20):
-        reference = new_reference()
-        if patient_by_reference(session=session, reference=reference) is None:
-            return reference
-    raise RuntimeError("could not find an unused patient reference")  # 20 collisions: not by chance
 
 
 def ensure_clinic(*, session: Session, slug: str, name: str, now: datetime) -> Clinic:
@@ -56,6 +52,19 @@ def ensure_clinic(*, session: Session, slug: str, name: str, now: datetime) -> C
         clinic.name = name
         session.flush()
     return clinic
+
+
+def ensure_clinic_id(*, session: Session, slug: str, name: str, now: datetime) -> int:
+    """ensure_clinic's id alone, for every enrolment: when the clinic is there as configured (all but the
+    first time) that is one two-column read, not the loading of a Clinic row into the session."""
+    session.flush()  # what the ORM query it stands for did first (autoflush); nearly free when clean
+    known = session.exec(_CLINIC_BY_SLUG, params={"slug": slug}).first()
+    if known is not None and known[1] == name:
+        clinic_id: int = known[0]
+        return clinic_id
+    clinic = ensure_clinic(session=session, slug=slug, name=name, now=now)
+    assert clinic.id is not None
+    return clinic.id
 
 
 def get_clinic(*, session: Session, clinic_id: int) -> Clinic | None:
