@@ -75,8 +75,12 @@ def get_patient(*, session: Session, patient_id: int) -> Patient | None:
     return session.get(Patient, patient_id)
 
 
+# Built once: every update from Telegram looks its chat up (building the query costs more than running it).
+_PATIENT_FOR_CHAT = select(Patient).where(Patient.telegram_chat_id == bindparam("chat"))
+
+
 def patient_for_chat(*, session: Session, chat_id: int) -> Patient | None:
-    return session.exec(select(Patient).where(Patient.telegram_chat_id == chat_id)).first()
+    return session.exec(_PATIENT_FOR_CHAT, params={"chat": chat_id}).first()
 
 
 def patient_by_reference(*, session: Session, reference: str) -> Patient | None:
