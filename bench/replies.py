@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import cProfile
 import io
+import json
 import os
 import pstats
 import tempfile
@@ -45,7 +46,8 @@ from _common import (
 )
 from sqlalchemy import update
 from sqlmodel import col, select
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
 from bot.clock import Clock
@@ -94,13 +96,29 @@ async def one_round(emulator: TimingEmulator, chats: list[int], text: str) -> Ro
     )
 
 
-async def echo_bot(patients: int, rounds: int) -> list[Round]:
+@dataclass(frozen=True, kw_only=True)
+class Reply:
+    """A message as Aftercare queued it: HTML text and, for a question, its inline keyboard (JSON)."""
+
+    text: str
+    markup_json: str | None
+
+
+async def echo_bot(patients: int, rounds: int, *, sending: Reply | None = None) -> list[Round]:
+    """PTB's echo bot. With ``sending``, it answers every message with that message instead of an echo
+    (Aftercare's reply: HTML and a keyboard), to tell the cost of a richer message from Aftercare's work."""
     emulator = TimingEmulator(enforce_limits=False)
     server = await serve(emulator)
 
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None and update.effective_message.text is not None
-        await update.effective_message.reply_text(update.effective_message.text)
+        if sending is None:
+            await update.effective_message.reply_text(update.effective_message.text)
+            return
+        markup = sending.markup_json and InlineKeyboardMarkup.de_json(json.loads(sending.markup_json), None)
+        await update.effective_message.reply_text(
+            sending.text, parse_mode=ParseMode.HTML, reply_markup=markup or None
+        )
 
     application = ApplicationBuilder().token(emulator.token).base_url(server.bot_api_url).build()
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
@@ -129,8 +147,9 @@ async def echo_bot(patients: int, rounds: int) -> list[Round]:
 
 async def aftercare(
     patients: int, rounds: int, database: Path, profile: cProfile.Profile | None
-) -> tuple[list[Round], list[Round]]:
-    """Returns (the "No" rounds that walk every patient to the pain question, the timed pain rounds)."""
+) -> tuple[list[Round], list[Round], Reply]:
+    """Returns (the "No" rounds that walk every patient to the pain question, the timed pain rounds, the
+    reply the last patient got to "4")."""
     url = f"sqlite:///{database}"
     upgrade(url)
     engine = make_engine(url)
@@ -168,13 +187,22 @@ async def aftercare(
             if profile is not None:
                 profile.disable()
             await settled(emulator, engine)
+        reply = last_reply(engine, chats[-1])
     finally:
         stop.set()
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await server.aclose()
         engine.dispose()
-    return walk, timed
+    return walk, timed, reply
+
+
+def last_reply(engine: Any, chat_id: int) -> Reply:
+    with session_scope(engine) as session:
+        query = select(OutboundMessage).where(OutboundMessage.chat_id == chat_id)
+        message = session.exec(query.order_by(col(OutboundMessage.id).desc())).first()
+        assert message is not None
+        return Reply(text=message.text, markup_json=message.reply_markup_json)
 
 
 async def settled(emulator: TimingEmulator, engine: Any) -> None:
@@ -222,11 +250,13 @@ async def main(args: argparse.Namespace) -> None:
     profile = cProfile.Profile() if args.profile else None
     echo = await _quietly(lambda: echo_bot(args.patients, args.rounds))
     with tempfile.TemporaryDirectory() as tmp:
-        walk, timed = await _quietly(
+        walk, timed, reply = await _quietly(
             lambda: aftercare(args.patients, args.rounds, Path(tmp) / "bench.sqlite3", profile)
         )
+    same_reply = await _quietly(lambda: echo_bot(args.patients, args.rounds, sending=reply))
     rows = [summary("echo (PTB Updater)", echo), summary("aftercare (pain answer)", timed)]
     rows.append(summary("aftercare ('No' to a red flag)", walk))
+    rows.append(summary("echo bot sending Aftercare's reply", same_reply))
     table(
         [
             [r["bot"], r["replies"], r["replies_per_second"], r["latency_ms_p50"], r["latency_ms_p95"]]
@@ -236,12 +266,16 @@ async def main(args: argparse.Namespace) -> None:
     )
     ratio = rows[1]["replies_per_second"] / rows[0]["replies_per_second"]
     print(f"\nratio aftercare/echo: {ratio:.2f} (target >= 0.70: {'met' if ratio >= 0.7 else 'NOT met'})")
+    same_ratio = rows[1]["replies_per_second"] / rows[3]["replies_per_second"]
+    print(f"ratio aftercare/(echo bot sending Aftercare's reply): {same_ratio:.2f} (for the analysis only)")
     results: dict[str, Any] = {
         "patients": args.patients,
         "rounds": args.rounds,
         "echo": rows[0],
         "aftercare": rows[1],
         "aftercare_red_flag_no": rows[2],
+        "echo_sending_aftercares_reply": rows[3],
+        "ratio_to_echo_sending_aftercares_reply": round(same_ratio, 3),
         "ratio": round(ratio, 3),
         "target_ratio": 0.7,
         "met": ratio >= 0.7,
