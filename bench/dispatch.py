@@ -91,6 +91,8 @@ async def dispatch(patients: int, *, limited: bool, database: Path) -> dict[str,
         engine.dispose()
     times = sorted(t for chat in chats for t in emulator.bot_messages.get(chat, ()))
     sending = times[-1] - times[0]
+    # While the first tick starts check-ins, the outbox shares SQLite's one writer (and the GIL) with it.
+    during_tick = [t for t in times if ticks and t <= start + ticks[0]]
     return {
         "mode": "limited" if limited else "raw",
         "patients": patients,
@@ -105,6 +107,12 @@ async def dispatch(patients: int, *, limited: bool, database: Path) -> dict[str,
         "seconds_tick_to_last": round(times[-1] - start, 2),
         "rate_per_second": round((len(times) - 1) / sending, 2),
         "rate_from_tick_per_second": round(len(times) / (times[-1] - start), 2),
+        "sends_during_first_tick": len(during_tick),
+        "rate_during_first_tick_per_second": (
+            round((len(during_tick) - 1) / (during_tick[-1] - during_tick[0]), 2)
+            if len(during_tick) > 1
+            else None
+        ),
         "longest_gap_between_sends_s": round(max(b - a for a, b in itertools.pairwise(times)), 3),
         "most_sends_in_one_second": _densest_second(times),
         "429s_at_s_after_tick_start": [round(t - start, 2) for t in emulator.throttled_at],

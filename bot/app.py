@@ -88,8 +88,8 @@ class Service:
                     poller.cancel()  # a cancelled getUpdates acknowledges nothing: safe
                     with contextlib.suppress(asyncio.CancelledError):
                         await poller
-                # The sender finishes the batch in flight (it checks `stop` between batches): a message cut
-                # off mid-send would stay leased, holding back that patient's later messages until it expires.
+                # The sender claims nothing more and finishes the messages it holds: a message cut off
+                # mid-send would stay leased, holding back that patient's later messages until it expires.
                 try:
                     await asyncio.wait_for(sender, timeout=SHUTDOWN_GRACE_SECONDS)
                 except TimeoutError:

@@ -6,8 +6,11 @@ Nothing is dropped silently:
 - 403 (blocked) or "chat not found": the patient is marked unreachable and staff are told.
 - any other refusal (a bad message), or still failing after ``MAX_ATTEMPTS``: the message is marked dead and
   staff are told (red if it carried urgent advice).
-Claim and commit fast, send outside any transaction, record the result. A crash between sending and
-recording can repeat one message per chat in flight: a repeated message beats a lost one.
+Claim and commit fast, send outside any transaction, record the result. The sender keeps a rolling window of
+at most ``BATCH`` claimed messages (one per chat): it claims more while the last ones still wait for their
+turn, so sending never pauses for a claim, and it records sends together, a few per transaction. A crash
+between sending and recording can repeat what was claimed and not yet recorded, so at most ``BATCH``
+messages: a repeated message beats a lost one.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -30,15 +33,21 @@ from bot.limits import SendLimits
 from flows.levels import Level
 from storage.db import session_scope
 from storage.escalations import raise_escalation
-from storage.messages import claim_outbound, mark_dead, mark_retry, mark_sent
+from storage.messages import claim_outbound, mark_dead, mark_retry, mark_sent_many
 from storage.models import MessagePurpose, OutboundMessage, PatientStatus
 from storage.patients import get_patient, set_patient_status
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 12
-BATCH = 60  # also the most messages a worker killed mid-batch can leave to be sent twice
+# The most messages the sender holds claimed and not yet recorded: also the most a worker killed mid-send
+# can leave to be sent twice. Two seconds of sending at Telegram's 30 a second.
+BATCH = 60
+# Claim more once no more than this many are still held: a second of sending left to claim the next ones in.
+REFILL_AT = BATCH // 2
+RECORD_EVERY = 0.1  # seconds: at most one "sent" transaction this often, taking all accepted since
 RECORD_ATTEMPTS = 5
+Sent = tuple[int, int]  # (our message id, Telegram's message id)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,6 +77,48 @@ class Queued:
 
 
 @dataclass(kw_only=True)
+class SentRecorder:
+    """Records the messages Telegram accepted as sent, several per transaction: one write at a time, at most
+    one every ``delay`` seconds, each taking everything accepted since the last. Alone, a message is recorded
+    at once; at 30 a second, about three share a transaction instead of one each (SQLite has a single
+    writer, shared with the scheduler's tick and with patients' replies)."""
+
+    write: Callable[[list[Sent]], Awaitable[None]]
+    delay: float = RECORD_EVERY
+    _waiting: list[Sent] = field(default_factory=list)
+    _recorded: asyncio.Future[None] | None = None  # resolved when _waiting has been written
+    _one_at_a_time: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _last_write: float = float("-inf")  # event loop time
+    _writers: set[asyncio.Task[None]] = field(default_factory=set)
+
+    async def record(self, sent: Sent) -> None:
+        """Returns once this message is recorded as sent; raises what recording it raised."""
+        self._waiting.append(sent)
+        if self._recorded is None:
+            self._recorded = asyncio.get_running_loop().create_future()
+            writer = asyncio.create_task(self._write_next(self._recorded))
+            self._writers.add(writer)  # held so the task is not garbage-collected mid-write
+            writer.add_done_callback(self._writers.discard)
+        # shielded: one sender cancelled (shutdown) must not cancel the write the others wait for
+        await asyncio.shield(self._recorded)
+
+    async def _write_next(self, recorded: asyncio.Future[None]) -> None:
+        loop = asyncio.get_running_loop()
+        async with self._one_at_a_time:
+            wait = self._last_write + self.delay - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            sent, self._waiting, self._recorded = self._waiting, [], None  # later sends wait for the next
+            self._last_write = loop.time()
+            try:
+                await self.write(sent)
+            except Exception as exc:
+                recorded.set_exception(exc)
+            else:
+                recorded.set_result(None)
+
+
+@dataclass(kw_only=True)
 class Outbox:
     engine: Engine
     bot: Bot
@@ -77,12 +128,16 @@ class Outbox:
     lease: timedelta = LEASE
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     sent: int = 0
+    recorder: SentRecorder = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.recorder = SentRecorder(write=self._record_sent)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until ``stop`` is set; sleeps until woken (a message was queued) or a second has passed."""
         while not stop.is_set():
             try:
-                handled = await self.drain_once()
+                handled = await self.drain(stop)
             except Exception:
                 log.exception("outbox pass failed; retrying")
                 handled = 0
@@ -91,23 +146,60 @@ class Outbox:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), timeout=1.0)
 
-    async def drain_once(self) -> int:
-        # Database work runs in a worker thread: waiting for SQLite's write lock (the scheduler's tick holds
-        # it in its own thread) must never stall the event loop, or sends bunch up behind the stall.
-        batch = await asyncio.to_thread(self._claim)
-        # one message per chat per batch (the outbox keeps each chat in order), so these may go in parallel.
-        # The whole batch finishes before the next claim, even if recording one result failed (that message
-        # stays leased and is sent again when the lease runs out: at most one batch is ever repeated).
-        results = await asyncio.gather(*(self._send(message) for message in batch), return_exceptions=True)
-        for message, result in zip(batch, results, strict=True):
-            if isinstance(result, Exception):
-                log.error("outbound message %s: %s", message.id, type(result).__name__, exc_info=result)
-        return len(batch)
+    async def drain(self, stop: asyncio.Event | None = None) -> int:
+        """Send what is due until a claim finds nothing more; returns how many messages were handled.
 
-    def _claim(self) -> list[Queued]:
+        Up to ``BATCH`` messages are held (claimed, not yet recorded), each sent by its own task; the next
+        ones are claimed once ``REFILL_AT`` or fewer are left, while those still wait for their turn. Once
+        ``stop`` is set nothing more is claimed, and what is held is still sent and recorded: a message cut
+        off mid-send would stay leased, holding back that patient's later messages until the lease ends."""
+        held: set[asyncio.Task[None]] = set()
+        finished = asyncio.Event()
+
+        def done(task: asyncio.Task[None]) -> None:
+            held.discard(task)
+            finished.set()
+
+        handled = 0
+        more_due = True
+        try:
+            while stop is None or not stop.is_set():
+                # After a short claim, let everything held finish first: a later claim then also finds the
+                # chats' next messages (a chat's next message waits until the one before is recorded).
+                if held and (len(held) > REFILL_AT or not more_due):
+                    finished.clear()
+                    await finished.wait()
+                    continue
+                room = BATCH - len(held)
+                # Database work runs in a worker thread: waiting for SQLite's write lock (the scheduler's
+                # tick holds it in its own thread) must never stall the event loop and the sends on it.
+                batch = await asyncio.to_thread(self._claim, room)
+                more_due = len(batch) == room
+                if not batch and not held:
+                    break
+                handled += len(batch)
+                # one message per chat (claim_outbound keeps each chat in order), so these may go in parallel
+                for message in batch:
+                    task = asyncio.create_task(self._deliver(message), name=f"outbound-{message.id}")
+                    held.add(task)
+                    task.add_done_callback(done)
+        finally:
+            if held:
+                await asyncio.gather(*held)
+        return handled
+
+    async def _deliver(self, message: Queued) -> None:
+        # Failing to record one result must not stop the others: that message stays leased and is sent
+        # again when the lease runs out (counted in BATCH's bound).
+        try:
+            await self._send(message)
+        except Exception as exc:
+            log.error("outbound message %s: %s", message.id, type(exc).__name__, exc_info=exc)
+
+    def _claim(self, limit: int) -> list[Queued]:
         with session_scope(self.engine) as session:
             rows = claim_outbound(
-                session=session, now=self.now(), owner=self.owner, lease=self.lease, limit=BATCH
+                session=session, now=self.now(), owner=self.owner, lease=self.lease, limit=limit
             )
             return [Queued.of(row) for row in rows]
 
@@ -127,46 +219,36 @@ class Outbox:
         except RetryAfter as exc:
             wait = _seconds(exc.retry_after)
             self.limits.pause(wait)
-            self._retry(message, after=wait, error="429 retry_after")
+            await asyncio.to_thread(self._retry, message, after=wait, error="429 retry_after")
         except Forbidden as exc:
-            self._unreachable(message, reason=f"Forbidden: {exc.message}")
+            await asyncio.to_thread(self._unreachable, message, reason=f"Forbidden: {exc.message}")
         except BadRequest as exc:
             if "chat not found" in exc.message.lower():
-                self._unreachable(message, reason="chat not found")
+                await asyncio.to_thread(self._unreachable, message, reason="chat not found")
             else:
-                self._give_up(message, error=f"BadRequest: {exc.message}")
-        except (TimedOut, NetworkError) as exc:
-            self._retry(
-                message, after=_backoff(message.attempts), error=f"{type(exc).__name__}: {exc.message}"
-            )
-        except TelegramError as exc:
-            self._retry(
-                message, after=_backoff(message.attempts), error=f"{type(exc).__name__}: {exc.message}"
-            )
+                await asyncio.to_thread(self._give_up, message, error=f"BadRequest: {exc.message}")
+        except (TimedOut, NetworkError, TelegramError) as exc:
+            error = f"{type(exc).__name__}: {exc.message}"
+            await asyncio.to_thread(self._retry, message, after=_backoff(message.attempts), error=error)
         else:
-            await self._record_sent(message, telegram_message_id=sent.message_id)
+            await self.recorder.record((message.id, sent.message_id))
             self.sent += 1
 
-    async def _record_sent(self, message: Queued, *, telegram_message_id: int) -> None:
-        """Telegram has it: record that, retrying a lost database connection for a few seconds, because
+    async def _record_sent(self, sent: list[Sent]) -> None:
+        """Telegram has them: record that, retrying a lost database connection for a few seconds, because
         a message not recorded as sent is sent again once its lease runs out."""
         for attempt in range(RECORD_ATTEMPTS):
             try:
-                await asyncio.to_thread(self._mark_sent, message.id, telegram_message_id)
+                await asyncio.to_thread(self._mark_sent, sent)
                 return
             except DBAPIError:
                 if attempt == RECORD_ATTEMPTS - 1:
                     raise
                 await asyncio.sleep(0.25 * 2**attempt)
 
-    def _mark_sent(self, message_id: int, telegram_message_id: int) -> None:
+    def _mark_sent(self, sent: list[Sent]) -> None:
         with session_scope(self.engine) as session:
-            mark_sent(
-                session=session,
-                message_id=message_id,
-                telegram_message_id=telegram_message_id,
-                now=self.now(),
-            )
+            mark_sent_many(session=session, sent=sent, now=self.now())
 
     def _retry(self, message: Queued, *, after: float, error: str) -> None:
         if message.attempts >= MAX_ATTEMPTS:

@@ -4,11 +4,16 @@ One repeating job (APScheduler through PTB's JobQueue) calls ``tick``; every pie
 lives in our tables, so a restart loses nothing. After downtime, a check-in late by less than its grace is
 sent late (within contact hours); an older one is marked missed, never sent as a stale burst. Each
 check-in is handled in its own short transaction: one bad row cannot stop the others.
+
+On SQLite, which has a single writer, the tick leaves the database free for a moment after each slice of
+``BATCH`` check-ins: starting thousands back to back would otherwise keep the outbox (claims, recording
+sends) and patients' replies waiting for the write lock for seconds at a time.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -27,12 +32,14 @@ from storage.checkins import (
     overdue_checkins,
     postpone_checkin,
 )
-from storage.db import session_scope
+from storage.db import is_sqlite, session_scope
 from storage.models import PatientStatus
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 BATCH = 50
+# SQLite's busy handler retries a waiting writer at least every 100 ms: a longer pause lets every waiter in.
+SQLITE_PAUSE_BETWEEN_SLICES = 0.15  # seconds
 UNANSWERED_AFTER_REMINDER = timedelta(hours=4)
 
 
@@ -88,6 +95,8 @@ class Scheduler:
                 missed += outcome == "missed"
             if len(claimed) < BATCH:
                 return started, postponed, missed
+            if is_sqlite(self.engine):
+                time.sleep(SQLITE_PAUSE_BETWEEN_SLICES)  # Service.tick runs this in a worker thread
 
     def _start_one(self, checkin_id: int, *, now: datetime) -> str:
         with session_scope(self.engine) as session:

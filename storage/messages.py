@@ -11,10 +11,12 @@ Errors stored here are exception descriptions, never message text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, exists, func
+from sqlalchemy import ColumnElement, bindparam, exists, func, update
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, and_, col, or_, select
 
 from storage._sql import column_values, insert_unless_exists, locked, truncate_error
@@ -111,6 +113,39 @@ def mark_sent(*, session: Session, message_id: int, telegram_message_id: int | N
     message.lease_until = None
     session.flush()
     return True
+
+
+# Built once: the outbox records every message it sends through this statement.
+_outbound = OutboundMessage.__table__  # type: ignore[attr-defined]
+_RECORD_SENT = (
+    update(_outbound)
+    .where(_outbound.c.id == bindparam("message_id"), _outbound.c.status != OutboundStatus.SENT)
+    .values(
+        status=OutboundStatus.SENT,
+        telegram_message_id=bindparam("telegram_message_id"),
+        sent_at=bindparam("sent_at"),
+        lease_owner=None,
+        lease_until=None,
+    )
+)
+
+
+def mark_sent_many(*, session: Session, sent: Sequence[tuple[int, int | None]], now: datetime) -> int:
+    """``mark_sent`` for several messages at once: ``sent`` holds (message id, Telegram's message id) pairs.
+    One statement, run for every pair, so the outbox records a burst of sends in one short transaction.
+    Returns how many were newly recorded (a message already recorded as sent is left as it was)."""
+    if not sent:
+        return 0
+    session.flush()  # keep statement order: anything the ORM still holds for these rows goes first
+    result = session.connection().execute(
+        _RECORD_SENT,
+        [{"message_id": m, "telegram_message_id": t, "sent_at": now} for m, t in sent],
+    )
+    for message_id, _ in sent:  # a copy this session already loaded is re-read when next used
+        loaded = session.identity_map.get(identity_key(OutboundMessage, message_id))
+        if loaded is not None:
+            session.expire(loaded)
+    return result.rowcount
 
 
 def mark_retry(

@@ -15,6 +15,7 @@ from storage.messages import (
     mark_dead,
     mark_retry,
     mark_sent,
+    mark_sent_many,
     outbox_backlog,
 )
 from storage.models import MessagePurpose, OutboundMessage, OutboundStatus
@@ -131,6 +132,26 @@ def test_sent_is_recorded_once_and_dead_messages_are_never_retried(session: Sess
         get_outbound(session=session, message_id=dead.id or 0) == dead and dead.status == OutboundStatus.DEAD
     )
     assert _claim(session, at=timedelta(days=1)) == []
+
+
+def test_many_sends_are_recorded_in_one_go_and_an_earlier_record_is_kept(session: Session) -> None:
+    first, second, third = (
+        _queue(session, "question"),
+        _queue(session, chat_id=OTHER_CHAT),
+        _queue(session, "advice"),
+    )
+    _claim(session)  # the first two: the advice waits for the question
+    assert mark_sent(session=session, message_id=second.id or 0, telegram_message_id=7, now=NOW)
+
+    sent = [(first.id or 0, 11), (second.id or 0, 12)]
+    assert (
+        mark_sent_many(session=session, sent=sent, now=NOW + SECOND) == 1
+    )  # the second was recorded already
+    assert (first.status, first.telegram_message_id, first.sent_at) == (OutboundStatus.SENT, 11, NOW + SECOND)
+    assert (first.lease_owner, first.lease_until) == (None, None)
+    assert (second.telegram_message_id, second.sent_at) == (7, NOW)
+    assert _claim(session) == [third]  # the chat's next message goes once the one before is recorded
+    assert mark_sent_many(session=session, sent=[], now=NOW) == 0
 
 
 def test_the_backlog_counts_messages_due_and_unsent(session: Session) -> None:

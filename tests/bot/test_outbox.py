@@ -1,0 +1,160 @@
+"""The outbox sender on its own, against a stand-in for Telegram and a real database (SQLite, then
+PostgreSQL): it holds at most BATCH claimed messages and claims the next ones before those run out, records
+sends several to a transaction, keeps each chat's messages in order, and on stop finishes what it holds."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any, cast
+
+from sqlalchemy import Engine, func
+from sqlmodel import col, select
+from telegram import Bot
+
+from bot.limits import SendLimits
+from bot.outbox import BATCH, Outbox, Sent, SentRecorder
+from storage.db import session_scope
+from storage.messages import enqueue_message
+from storage.models import MessagePurpose, OutboundMessage, OutboundStatus
+
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+FIRST_CHAT = 700_000_001
+
+
+@dataclass
+class FakeTelegram:
+    """Accepts every message. At each send it notes what the database holds: how many messages are claimed
+    and not yet recorded, and whether an earlier message to the same chat is not yet recorded as sent."""
+
+    engine: Engine
+    received: dict[int, list[str]] = field(default_factory=dict)
+    held_at_each_send: list[int] = field(default_factory=list)
+    overtaking: list[str] = field(default_factory=list)
+    stop_after_first: asyncio.Event | None = None
+
+    @property
+    def sends(self) -> int:
+        return len(self.held_at_each_send)
+
+    async def send_message(self, *, chat_id: int, text: str, **_: Any) -> SimpleNamespace:
+        with session_scope(self.engine) as session:
+            held = session.exec(
+                select(func.count())
+                .select_from(OutboundMessage)
+                .where(OutboundMessage.status == OutboundStatus.SENDING)
+            ).one()
+            this = session.exec(select(OutboundMessage).where(OutboundMessage.text == text)).one()
+            earlier_unsent = session.exec(
+                select(OutboundMessage).where(
+                    OutboundMessage.chat_id == chat_id,
+                    col(OutboundMessage.id) < this.id,
+                    OutboundMessage.status != OutboundStatus.SENT,
+                )
+            ).all()
+        self.held_at_each_send.append(held)
+        if earlier_unsent:
+            self.overtaking.append(text)
+        self.received.setdefault(chat_id, []).append(text)
+        if self.stop_after_first is not None:
+            self.stop_after_first.set()
+        return SimpleNamespace(message_id=self.sends)
+
+
+def _queue(engine: Engine, *, chats: int, per_chat: int) -> None:
+    """``per_chat`` messages to each chat, queued round-robin (so claim order and chat order differ)."""
+    with session_scope(engine) as session:
+        for n in range(1, per_chat + 1):
+            for chat in range(FIRST_CHAT, FIRST_CHAT + chats):
+                enqueue_message(
+                    session=session,
+                    chat_id=chat,
+                    text=f"message {n} to {chat}",
+                    purpose=MessagePurpose.REPLY,
+                    now=NOW,
+                )
+
+
+def _outbox(engine: Engine, telegram: FakeTelegram, *, per_second: float = 300.0) -> Outbox:
+    limits = SendLimits(per_second=per_second, private_chat_interval=0.0)  # the real clock
+    return Outbox(engine=engine, bot=cast(Bot, telegram), owner="test", now=lambda: NOW, limits=limits)
+
+
+def _statuses(engine: Engine) -> dict[OutboundStatus, int]:
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(OutboundMessage.status, func.count()).group_by(col(OutboundMessage.status))
+        ).all()
+    return {OutboundStatus(status): count for status, count in rows}
+
+
+async def test_the_next_messages_are_claimed_before_the_held_ones_run_out_and_never_more_than_a_batch(
+    engine: Engine,
+) -> None:
+    _queue(engine, chats=2 * BATCH, per_chat=1)
+    telegram = FakeTelegram(engine)
+    # Near Telegram's pace (far faster, most of what is held would be sent and waiting to be recorded).
+    outbox = _outbox(engine, telegram, per_second=60.0)
+    unsent_at_each_claim: list[int] = []
+    claimed = 0
+    claim = outbox._claim
+
+    def watched_claim(limit: int) -> list[Any]:
+        nonlocal claimed
+        unsent_at_each_claim.append(claimed - telegram.sends)
+        batch = claim(limit)
+        claimed += len(batch)
+        return batch
+
+    outbox._claim = watched_claim  # type: ignore[method-assign]
+    assert await outbox.drain() == 2 * BATCH
+    assert _statuses(engine) == {OutboundStatus.SENT: 2 * BATCH}
+    assert max(telegram.held_at_each_send) <= BATCH  # the most a kill -9 can leave to be sent twice
+    assert unsent_at_each_claim[0] == 0
+    assert all(unsent > 0 for unsent in unsent_at_each_claim[1:-1])  # sending never waited for a claim
+
+
+async def test_each_chat_gets_its_messages_in_order_and_the_next_only_after_the_last_is_recorded(
+    engine: Engine,
+) -> None:
+    _queue(engine, chats=40, per_chat=3)
+    telegram = FakeTelegram(engine)
+    assert await _outbox(engine, telegram).drain() == 120
+    assert telegram.overtaking == []
+    for chat, texts in telegram.received.items():
+        assert texts == [f"message {n} to {chat}" for n in (1, 2, 3)]
+    assert _statuses(engine) == {OutboundStatus.SENT: 120}
+
+
+async def test_once_stopped_it_claims_nothing_more_and_sends_and_records_what_it_holds(
+    engine: Engine,
+) -> None:
+    _queue(engine, chats=2 * BATCH, per_chat=1)
+    stop = asyncio.Event()
+    telegram = FakeTelegram(engine, stop_after_first=stop)
+    handled = await _outbox(engine, telegram).drain(stop)
+    assert handled == telegram.sends <= BATCH  # the first claim only
+    assert _statuses(engine) == {OutboundStatus.SENT: handled, OutboundStatus.PENDING: 2 * BATCH - handled}
+
+
+async def test_sends_close_together_are_recorded_in_one_write_and_a_lone_one_at_once() -> None:
+    writes: list[list[Sent]] = []
+
+    async def write(sent: list[Sent]) -> None:
+        writes.append(sent)
+
+    recorder = SentRecorder(write=write, delay=0.2)
+    await asyncio.wait_for(recorder.record((1, 101)), timeout=0.1)  # nothing written lately: at once
+    await asyncio.gather(*(recorder.record((n, 100 + n)) for n in range(2, 6)))
+    assert writes == [[(1, 101)], [(2, 102), (3, 103), (4, 104), (5, 105)]]
+
+
+async def test_a_failed_write_fails_every_send_waiting_for_it() -> None:
+    async def write(sent: list[Sent]) -> None:
+        raise ConnectionError("the database went away")
+
+    recorder = SentRecorder(write=write)
+    results = await asyncio.gather(*(recorder.record((n, n)) for n in range(3)), return_exceptions=True)
+    assert [type(r) for r in results] == [ConnectionError] * 3
