@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, SQLModel
@@ -83,3 +84,22 @@ def update_by_id(session: Session, model: type[SQLModel], row_id: int, **values:
         for name, value in values.items():
             set_committed_value(loaded, name, value)
     return bool(result.rowcount)
+
+
+_INSERT_RETURNING_ID: dict[str, Any] = {}
+
+
+def insert_row(session: Session, row: ModelT) -> ModelT:
+    """INSERT the row with one Core statement (built once per table) and put it in the session as though
+    it had been loaded: callers hold the very object `session.get` returns, and later changes to it are
+    flushed as UPDATEs. About a fifth of what `session.add` and a flush cost, for rows written on every
+    reply or enrolment. The row's id is set; defaults must be the model's own (no server defaults)."""
+    table = row.__table__  # type: ignore[attr-defined]
+    statement = _INSERT_RETURNING_ID.get(table.name)
+    if statement is None:
+        statement = _INSERT_RETURNING_ID[table.name] = insert(table).returning(table.c.id)
+    session.flush()  # keep statement order: rows the ORM still holds go first
+    row.id = session.connection().execute(statement, column_values(row)).scalar_one()
+    make_transient_to_detached(row)
+    session.add(row)
+    return row

@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Insert, Table, bindparam, insert
+from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel, col, select
 
-from storage._sql import column_values, locked
+from storage._sql import column_values, insert_row, locked
 from storage.audit import audit_row, patient_actor, record_audit, record_audit_rows
 from storage.checkins import cancel_open_checkins
 from storage.models import CheckIn, Episode, EpisodeStatus, Invite, Patient, PatientStatus
@@ -32,7 +32,6 @@ MAX_DISPLAY_NAME = 64
 # The statements of an enrolment, built once: building `insert(...).values(...)` afresh for every row
 # cost several times what running it does.
 _PATIENTS: Table = Patient.__table__  # type: ignore[attr-defined]
-_EPISODES: Table = Episode.__table__  # type: ignore[attr-defined]
 _INVITES: Table = Invite.__table__  # type: ignore[attr-defined]
 _CHECKINS: Table = CheckIn.__table__  # type: ignore[attr-defined]
 _NEW_PATIENT = {
@@ -41,7 +40,6 @@ _NEW_PATIENT = {
     .returning(_PATIENTS.c.id)
     for backend in (postgresql, sqlite)
 }
-_NEW_EPISODE = insert(_EPISODES).returning(_EPISODES.c.id)
 _NEW_INVITE = insert(_INVITES).returning(_INVITES.c.id)
 _NEW_CHECKINS = insert(_CHECKINS)
 _CHECKINS_OF_EPISODE = select(CheckIn).where(CheckIn.episode_id == bindparam("episode_id"))
@@ -284,8 +282,8 @@ def _start_episode(
         status=EpisodeStatus.ACTIVE,
         created_at=now,
     )
-    episode.id = _insert_returning_id(session, _NEW_EPISODE, episode)
-    _as_stored(session, [episode])
+    insert_row(session, episode)
+    assert episode.id is not None
     # A new episode has no check-ins yet, so the "already planned?" query of schedule_checkin is not needed,
     # nor has it an invite to expire, as issue_invite does before issuing a new one.
     checkins = _insert_checkins(session, episode.id, planned_checkins)
@@ -372,11 +370,6 @@ def _insert_patient(session: Session, patient: Patient) -> None:
             return
         patient.reference = new_reference()
     raise RuntimeError("could not find an unused patient reference")  # 20 collisions: not by chance
-
-
-def _insert_returning_id(session: Session, statement: Insert, row: SQLModel) -> int:
-    new_id: int = session.exec(statement, params=column_values(row)).scalar_one()
-    return new_id
 
 
 def _insert_checkins(

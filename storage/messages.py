@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, and_, col, or_, select
 
-from storage._sql import column_values, insert_unless_exists, locked, truncate_error
+from storage._sql import column_values, insert_row, insert_unless_exists, locked, truncate_error
 from storage.models import MessagePurpose, OutboundMessage, OutboundStatus
 
 TELEGRAM_MAX_TEXT = 4096
@@ -54,9 +54,7 @@ def enqueue_message(
         dedupe_key=dedupe_key,
     )
     if dedupe_key is None:
-        session.add(message)
-        session.flush()
-        return message
+        return insert_row(session, message)  # Core: every reply queues one or more
     session.flush()  # so the insert below sees rows this session added
     new_id = insert_unless_exists(session, OutboundMessage, column_values(message), "dedupe_key")
     if new_id is not None:

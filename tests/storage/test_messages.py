@@ -59,6 +59,13 @@ def test_a_retried_handler_queues_a_message_once(session: Session) -> None:
     assert again.id == first.id and again.text == "How is your pain today?"
     assert len({m.id for m in [first, *without_key]}) == 3
     assert first.status == OutboundStatus.PENDING and first.not_before == NOW
+    # written with a Core INSERT, yet the session's own object: what session.get returns, changes saved
+    queued = without_key[0]
+    assert session.get(OutboundMessage, queued.id) is queued
+    queued.text = "changed"
+    session.flush()
+    session.expire(queued)
+    assert queued.text == "changed"
 
 
 def test_text_longer_than_telegram_allows_is_refused_when_queued(session: Session) -> None:
