@@ -215,14 +215,23 @@ def enrol_connected(
     performed_at: datetime,
     first_user_id: int = 800_000_001,
 ) -> list[int]:
-    """Enrol `count` patients with the storage functions, as the console does, and connect each to a
-    Telegram user who opened the link and said yes (redeem_invite + record_consent). Returns chat ids."""
-    protocol = bundled_protocols()[PROCEDURE]
-    clinic = local_settings("sqlite://").clinic
+    """Create `count` Telegram users who pressed Start, and enrol and connect a patient to each
+    (`enrol_chats`). Returns their chat ids."""
     chats = []
     for n in range(count):
         user = emulator.create_user(first_name=f"P{n}", user_id=first_user_id + n)
         user.started = True  # they pressed Start (opened the link)
+        chats.append(user.id)
+    enrol_chats(engine, chats, now=now, performed_at=performed_at)
+    return chats
+
+
+def enrol_chats(engine: Engine, chats: Sequence[int], *, now: datetime, performed_at: datetime) -> None:
+    """Enrol a patient for each chat with the storage functions, as the console does, and connect them as
+    if they opened the link and said yes (redeem_invite + record_consent)."""
+    protocol = bundled_protocols()[PROCEDURE]
+    clinic = local_settings("sqlite://").clinic
+    for n, chat_id in enumerate(chats):
         with session_scope(engine) as session:
             enrolment = enrol_on_protocol(
                 session=session,
@@ -236,12 +245,10 @@ def enrol_connected(
                 actor="bench",
             )
             redeem_invite(
-                session=session, token=enrolment.invite_token, chat_id=user.id, user_id=user.id, now=now
+                session=session, token=enrolment.invite_token, chat_id=chat_id, user_id=chat_id, now=now
             )
             assert enrolment.patient.id is not None
             record_consent(session=session, patient_id=enrolment.patient.id, agreed=True, now=now)
-        chats.append(user.id)
-    return chats
 
 
 def only_checkin_due(engine: Engine, *, key: str, due_at: datetime) -> None:

@@ -24,7 +24,7 @@ import os
 import pstats
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,67 +33,30 @@ from typing import Any
 from _common import (
     FAST,
     MONDAY_9AM,
-    TimingEmulator,
-    enrol_connected,
+    enrol_chats,
     header,
     local_settings,
     only_checkin_due,
     past_first_job_tick,
     percentile,
-    service_against,
     table,
     write_results,
 )
+from _telegram_side import Round, start_side
 from sqlalchemy import update
 from sqlmodel import col, select
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
+from bot.app import build
 from bot.clock import Clock
-from bot.emulator import serve
 from flows.state import CheckInState
 from storage.db import make_engine, session_scope
 from storage.migrate import upgrade
 from storage.models import CheckIn, CheckInStatus, OutboundMessage, OutboundStatus
 
 UNFINISHED = (OutboundStatus.PENDING, OutboundStatus.SENDING, OutboundStatus.FAILED)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Round:
-    replies: int
-    seconds: float  # first message typed -> last first reply arrived
-    latencies: tuple[float, ...]
-
-    @property
-    def rate(self) -> float:
-        return self.replies / self.seconds
-
-
-async def one_round(emulator: TimingEmulator, chats: list[int], text: str) -> Round:
-    """Every patient types `text` at once; returns when each chat has the bot's next message."""
-    before = {chat: len(emulator.bot_messages.get(chat, ())) for chat in chats}
-    typed: dict[int, float] = {}
-    start = time.perf_counter()
-    for chat in chats:
-        await emulator.user_sends(chat, text)  # queues the update, as Telegram does
-        typed[chat] = time.perf_counter()
-
-    enough = emulator.bot_message_count + len(chats)
-
-    def replied() -> bool:  # the cheap count first: this runs after every change in the emulator
-        return emulator.bot_message_count >= enough and all(
-            len(emulator.bot_messages.get(chat, ())) > before[chat] for chat in chats
-        )
-
-    await emulator.wait_until(replied, timeout=300, what="every patient's reply")
-    arrivals = {chat: emulator.bot_messages[chat][before[chat]] for chat in chats}
-    return Round(
-        replies=len(chats),
-        seconds=max(arrivals.values()) - start,
-        latencies=tuple(arrivals[chat] - typed[chat] for chat in chats),
-    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,49 +67,49 @@ class Reply:
     markup_json: str | None
 
 
-async def echo_bot(patients: int, rounds: int, *, sending: Reply | None = None) -> list[Round]:
+async def echo_bot(
+    patients: int, rounds: int, *, own_process: bool, sending: Reply | None = None
+) -> list[Round]:
     """PTB's echo bot. With ``sending``, it answers every message with that message instead of an echo
     (Aftercare's reply: HTML and a keyboard), to tell the cost of a richer message from Aftercare's work."""
-    emulator = TimingEmulator(enforce_limits=False)
-    server = await serve(emulator)
+    telegram = await start_side(in_own_process=own_process)
+    markup = (
+        InlineKeyboardMarkup.de_json(json.loads(sending.markup_json), None)
+        if sending and sending.markup_json
+        else None
+    )
 
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None and update.effective_message.text is not None
         if sending is None:
             await update.effective_message.reply_text(update.effective_message.text)
-            return
-        markup = sending.markup_json and InlineKeyboardMarkup.de_json(json.loads(sending.markup_json), None)
-        await update.effective_message.reply_text(
-            sending.text, parse_mode=ParseMode.HTML, reply_markup=markup or None
-        )
+        else:
+            await update.effective_message.reply_text(
+                sending.text, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
 
-    application = ApplicationBuilder().token(emulator.token).base_url(server.bot_api_url).build()
+    application = ApplicationBuilder().token(telegram.token).base_url(telegram.bot_api_url).build()
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
-    chats = []
-    for n in range(patients):
-        user = emulator.create_user(first_name=f"E{n}")
-        user.started = True
-        chats.append(user.id)
+    chats = await telegram.create_users(patients, first_user_id=700_000_001)
     results = []
     try:
         async with application:
             await application.start()
             assert application.updater is not None
             await application.updater.start_polling(poll_interval=0.0, timeout=10)
-            await one_round(emulator, chats, "warm up")
+            await telegram.round(chats, "warm up")
             for _ in range(rounds):
-                results.append(await one_round(emulator, chats, "4"))
-            # docs/emulator.md: stop PTB's updater only while its poll is parked
-            await emulator.wait_until(lambda: emulator.updates.poll_waiting, timeout=10)
+                results.append(await telegram.round(chats, "4"))
+            await telegram.wait_for_parked_poll()
             await application.updater.stop()
             await application.stop()
     finally:
-        await server.aclose()
+        await telegram.aclose()
     return results
 
 
 async def aftercare(
-    patients: int, rounds: int, database: Path, profile: cProfile.Profile | None
+    patients: int, rounds: int, database: Path, profile: cProfile.Profile | None, *, own_process: bool
 ) -> tuple[list[Round], list[Round], Reply]:
     """Returns (the "No" rounds that walk every patient to the pain question, the timed pain rounds, the
     reply the last patient got to "4")."""
@@ -155,27 +118,36 @@ async def aftercare(
     engine = make_engine(url)
     settings = local_settings(url)
     clock = Clock(offset=MONDAY_9AM - datetime.now(UTC), movable=True)
-    emulator = TimingEmulator(enforce_limits=False)
-    service, server = await service_against(
-        emulator, engine=engine, settings=settings, clock=clock, limits=FAST
+    telegram = await start_side(in_own_process=own_process)
+    service = build(
+        clinic=settings.clinic,
+        engine=engine,
+        clock=clock,
+        token=telegram.token,
+        base_url=telegram.bot_api_url,
+        staff_chat_id=await telegram.staff_group(),
+        alert_amber=settings.alert_amber_to_staff_chat,
+        tick_seconds=3600,  # ticks only when the benchmark says so
+        limits=FAST,
     )
     now = clock.now()
-    chats = enrol_connected(engine, emulator, count=patients, now=now, performed_at=now - timedelta(days=7))
+    chats = await telegram.create_users(patients, first_user_id=800_000_001)
+    enrol_chats(engine, chats, now=now, performed_at=now - timedelta(days=7))
     only_checkin_due(engine, key="day7", due_at=now + timedelta(days=1))
     stop = asyncio.Event()
     task = asyncio.create_task(service.run(stop))
     walk: list[Round] = []
     timed: list[Round] = []
     try:
-        await emulator.wait_until(lambda: service.application.running, timeout=10)
+        await until(lambda: service.application.running, what="the service to start")
         await past_first_job_tick()
         only_checkin_due(engine, key="day7", due_at=now)
         await service.tick()
-        await emulator.wait_until(lambda: all(c in emulator.bot_messages for c in chats), timeout=120)
-        await settled(emulator, engine)
+        await telegram.wait_for_a_message_in(chats, timeout=120)
+        await settled(engine)
         for _ in range(3):  # the red-flag screen comes first: rf.ces, rf.leg_weakness, rf.fever
-            walk.append(await one_round(emulator, chats, "No"))
-            await settled(emulator, engine)
+            walk.append(await telegram.round(chats, "No"))
+            await settled(engine)
         at_pain = open_states(engine)
         assert len(at_pain) == patients
         assert {CheckInState.from_json(s).current_question for s in at_pain.values()} == {"pain.now"}
@@ -183,18 +155,26 @@ async def aftercare(
             restore(engine, at_pain)
             if profile is not None:
                 profile.enable()
-            timed.append(await one_round(emulator, chats, "4"))
+            timed.append(await telegram.round(chats, "4"))
             if profile is not None:
                 profile.disable()
-            await settled(emulator, engine)
+            await settled(engine)
         reply = last_reply(engine, chats[-1])
     finally:
         stop.set()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        await server.aclose()
+        await telegram.aclose()
         engine.dispose()
     return walk, timed, reply
+
+
+async def until(condition: Callable[[], bool], *, what: str, timeout: float = 120) -> None:  # noqa: ASYNC109
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"gave up waiting for {what} after {timeout} s")
+        await asyncio.sleep(0.01)
 
 
 def last_reply(engine: Any, chat_id: int) -> Reply:
@@ -205,7 +185,7 @@ def last_reply(engine: Any, chat_id: int) -> Reply:
         return Reply(text=message.text, markup_json=message.reply_markup_json)
 
 
-async def settled(emulator: TimingEmulator, engine: Any) -> None:
+async def settled(engine: Any) -> None:
     """Everything queued has been sent (so the next round's first bot message is its reply)."""
 
     def empty() -> bool:
@@ -213,7 +193,7 @@ async def settled(emulator: TimingEmulator, engine: Any) -> None:
             query = select(OutboundMessage.id).where(col(OutboundMessage.status).in_(UNFINISHED))
             return session.exec(query).first() is None
 
-    await emulator.wait_until(empty, timeout=120, what="the outbox to empty")
+    await until(empty, what="the outbox to empty")
 
 
 def open_states(engine: Any) -> dict[int, str]:
@@ -244,19 +224,26 @@ def summary(name: str, rounds: list[Round]) -> dict[str, Any]:
     }
 
 
-async def main(args: argparse.Namespace) -> None:
-    info = header("Reply handling: Aftercare vs the bare PTB echo bot (emulator over HTTP, limits off)")
-    print(f"patients: {args.patients} in flight per round, {args.rounds} rounds; database: SQLite file\n")
-    profile = cProfile.Profile() if args.profile else None
-    echo = await _quietly(lambda: echo_bot(args.patients, args.rounds))
+MODES = {"own-process": True, "same-process": False}  # where the emulator runs (bench/_telegram_side.py)
+
+
+async def compare(args: argparse.Namespace, mode: str, profile: cProfile.Profile | None) -> dict[str, Any]:
+    """The echo bot, Aftercare and the echo bot sending Aftercare's reply, one after the other."""
+    own_process = MODES[mode]
+    print(f"emulator: {mode}")
+    echo = await echo_bot(args.patients, args.rounds, own_process=own_process)
     with tempfile.TemporaryDirectory() as tmp:
-        walk, timed, reply = await _quietly(
-            lambda: aftercare(args.patients, args.rounds, Path(tmp) / "bench.sqlite3", profile)
+        database = Path(tmp) / "bench.sqlite3"
+        walk, timed, reply = await aftercare(
+            args.patients, args.rounds, database, profile, own_process=own_process
         )
-    same_reply = await _quietly(lambda: echo_bot(args.patients, args.rounds, sending=reply))
-    rows = [summary("echo (PTB Updater)", echo), summary("aftercare (pain answer)", timed)]
-    rows.append(summary("aftercare ('No' to a red flag)", walk))
-    rows.append(summary("echo bot sending Aftercare's reply", same_reply))
+    same_reply = await echo_bot(args.patients, args.rounds, own_process=own_process, sending=reply)
+    rows = [
+        summary("echo (PTB Updater)", echo),
+        summary("aftercare (pain answer)", timed),
+        summary("aftercare ('No' to a red flag)", walk),
+        summary("echo bot sending Aftercare's reply", same_reply),
+    ]
     table(
         [
             [r["bot"], r["replies"], r["replies_per_second"], r["latency_ms_p50"], r["latency_ms_p95"]]
@@ -265,21 +252,30 @@ async def main(args: argparse.Namespace) -> None:
         ["bot", "replies", "replies/s", "p50 ms", "p95 ms"],
     )
     ratio = rows[1]["replies_per_second"] / rows[0]["replies_per_second"]
-    print(f"\nratio aftercare/echo: {ratio:.2f} (target >= 0.70: {'met' if ratio >= 0.7 else 'NOT met'})")
     same_ratio = rows[1]["replies_per_second"] / rows[3]["replies_per_second"]
-    print(f"ratio aftercare/(echo bot sending Aftercare's reply): {same_ratio:.2f} (for the analysis only)")
-    results: dict[str, Any] = {
-        "patients": args.patients,
-        "rounds": args.rounds,
+    print(f"\nratio aftercare/echo: {ratio:.2f} (target >= 0.70: {'met' if ratio >= 0.7 else 'NOT met'})")
+    print(f"ratio aftercare/(echo bot sending Aftercare's reply): {same_ratio:.2f} (for the analysis)\n")
+    return {
+        "emulator": mode,
         "echo": rows[0],
         "aftercare": rows[1],
         "aftercare_red_flag_no": rows[2],
         "echo_sending_aftercares_reply": rows[3],
-        "ratio_to_echo_sending_aftercares_reply": round(same_ratio, 3),
         "ratio": round(ratio, 3),
+        "ratio_to_echo_sending_aftercares_reply": round(same_ratio, 3),
         "target_ratio": 0.7,
         "met": ratio >= 0.7,
     }
+
+
+async def main(args: argparse.Namespace) -> None:
+    info = header("Reply handling: Aftercare vs the bare PTB echo bot (emulator over HTTP, limits off)")
+    print(f"patients: {args.patients} in flight per round, {args.rounds} rounds; database: SQLite file\n")
+    profile = cProfile.Profile() if args.profile else None
+    modes = list(MODES) if args.emulator == "both" else [args.emulator]
+    results: dict[str, Any] = {"patients": args.patients, "rounds": args.rounds}
+    for mode in modes:
+        results[mode] = await compare(args, mode, profile)
     if profile is not None:
         out = io.StringIO()
         pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(40)
@@ -287,10 +283,6 @@ async def main(args: argparse.Namespace) -> None:
         (Path(__file__).parent / "results").mkdir(exist_ok=True)
         profile.dump_stats(str(Path(__file__).parent / "results" / "replies.prof"))
     write_results("replies", info, results)
-
-
-async def _quietly(run: Callable[[], Awaitable[Any]]) -> Any:
-    return await run()
 
 
 if __name__ == "__main__":
@@ -301,4 +293,10 @@ if __name__ == "__main__":
     parser.add_argument("--patients", type=int, default=200, help="patients answering at once (200)")
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds (5)")
     parser.add_argument("--profile", action="store_true", help="cProfile the Aftercare rounds")
+    parser.add_argument(
+        "--emulator",
+        choices=[*MODES, "both"],
+        default="both",
+        help="run the emulator in its own process (as Telegram is), in this one, or each in turn (both)",
+    )
     asyncio.run(main(parser.parse_args()))
