@@ -9,10 +9,10 @@ check-ins are completed (most), missed or unanswered; the last hours' are awaiti
 the last ten minutes' are scheduled (the scheduler's due work); later ones are scheduled. 3% of patients
 never opened their link, 3% opted out (their check-ins cancelled).
 
-Then, on each database: claim_due_checkins(limit=50) (the claim is rolled back each time, so every run
-finds the same work) and overdue_checkins, `--runs` times each, p50/p95 in ms. Then on SQLite the real
-service (ticks and the outbox, against a lean emulator that keeps no transcript) runs for `--loop-seconds`
-with the clock moving 2 minutes a tick, sampling RSS.
+Then, on each database: claim_due_checkin_ids(limit=50), what the scheduler's tick runs (the claim is
+rolled back each time, so every run finds the same work), and overdue_checkins, `--runs` times each,
+p50/p95 in ms. Then on SQLite the real service (ticks and the outbox, against a lean emulator that keeps no
+transcript) runs for `--loop-seconds` with the clock moving 2 minutes a tick, sampling RSS.
 
     .venv/bin/python bench/size.py [--patients 100000] [--databases sqlite,postgresql] [--runs 200]
         [--loop-seconds 60] [--keep DIR]
@@ -57,7 +57,7 @@ from flows.catalogue import bundled_protocols
 from flows.engine import begin
 from flows.schedule import Patient as PatientFacts
 from flows.schedule import plan
-from storage.checkins import claim_due_checkins, overdue_checkins
+from storage.checkins import claim_due_checkin_ids, overdue_checkins
 from storage.db import make_engine, make_session, session_scope
 from storage.migrate import upgrade
 from storage.models import (
@@ -234,7 +234,7 @@ def _checkin(
 
 def time_queries(engine: Engine, *, now: datetime, runs: int) -> dict[str, Any]:
     """p50/p95 of the scheduler's two "find due work" queries, each in its own rolled-back transaction."""
-    timings: dict[str, list[float]] = {"claim_due_checkins(limit=50)": [], "overdue_checkins": []}
+    timings: dict[str, list[float]] = {"claim_due_checkin_ids(limit=50)": [], "overdue_checkins": []}
     found: dict[str, int] = {}
     for _ in range(runs):
         for name in timings:
@@ -242,7 +242,7 @@ def time_queries(engine: Engine, *, now: datetime, runs: int) -> dict[str, Any]:
             try:
                 start = time.perf_counter()
                 if name.startswith("claim"):
-                    rows = claim_due_checkins(
+                    rows = claim_due_checkin_ids(
                         session=session, now=now, owner="bench", lease=timedelta(minutes=5), limit=50
                     )
                 else:

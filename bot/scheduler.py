@@ -26,7 +26,7 @@ from storage.checkins import (
     awaiting_checkin_for_patient,
     checkin_context,
     checkins_awaiting_reply,
-    claim_due_checkins,
+    claim_due_checkin_ids,
     mark_missed,
     mark_reminder_sent,
     overdue_checkins,
@@ -81,14 +81,10 @@ class Scheduler:
         started = postponed = missed = 0
         while True:
             with session_scope(self.engine) as session:
-                claimed = [
-                    c.id
-                    for c in claim_due_checkins(
-                        session=session, now=now, owner=self.owner, lease=self.lease, limit=BATCH
-                    )
-                ]
+                claimed = claim_due_checkin_ids(
+                    session=session, now=now, owner=self.owner, lease=self.lease, limit=BATCH
+                )
             for checkin_id in claimed:
-                assert checkin_id is not None
                 outcome = self._guarded(self._start_one, checkin_id, now=now)
                 started += outcome == "started"
                 postponed += outcome == "postponed"

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import BindParameter, ColumnElement, bindparam, update
 from sqlmodel import Session, and_, col, select
 
 from storage._sql import locked, update_by_id
@@ -76,9 +76,41 @@ def checkins_for_episode(*, session: Session, episode_id: int) -> list[CheckIn]:
 def claim_due_checkins(
     *, session: Session, now: datetime, owner: str, lease: timedelta, limit: int
 ) -> list[CheckIn]:
+    """`claim_due_checkin_ids`, with the claimed check-ins loaded (for callers that need more than ids)."""
+    ids = claim_due_checkin_ids(session=session, now=now, owner=owner, lease=lease, limit=limit)
+    if not ids:
+        return []
+    query = select(CheckIn).where(col(CheckIn.id).in_(ids)).execution_options(populate_existing=True)
+    loaded = {checkin.id: checkin for checkin in session.exec(query)}
+    return [loaded[checkin_id] for checkin_id in ids]
+
+
+def claim_due_checkin_ids(
+    *, session: Session, now: datetime, owner: str, lease: timedelta, limit: int
+) -> list[int]:
     """Take up to `limit` check-ins whose previous claimer's lease has expired, then those that are due,
-    each oldest first, that belong to an active episode of an active patient with a Telegram chat.
-    Commit soon after."""
+    each oldest first, that belong to an active episode of an active patient with a Telegram chat; returns
+    their ids in that order. Commit soon after.
+
+    Each group is one `UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED) RETURNING`: one
+    round trip, nothing loaded into the session (the scheduler needs only the ids). Two statements rather
+    than one with `OR`: each is then a range of the (status, due_at) index read in order and stopped at the
+    limit. With the OR, PostgreSQL cannot read the index in order and, misjudging how many scheduled rows
+    are due (nearly all are in the future), walks every active episode instead: 370 ms instead of 1 ms with
+    1M check-ins (bench/size.py)."""
+    claimed: list[int] = []
+    values = {"claim_now": now, "claim_owner": owner, "claim_until": now + lease}
+    for statement in (_CLAIM_ABANDONED, _CLAIM_DUE):
+        if len(claimed) >= limit:
+            break
+        rows = session.connection().execute(statement, {**values, "claim_limit": limit - len(claimed)})
+        claimed += [row.id for row in sorted(rows, key=lambda row: (row.due_at, row.id))]
+    return claimed
+
+
+def _claim_statement(due: ColumnElement[bool]) -> Any:
+    """Built once per group (building it costs more than running it); `now`, owner, lease end and limit are
+    bound when it runs."""
     # Correlated (EXISTS, not IN): checked for each due row only. With IN, SQLite builds the list of every
     # active episode first (25 ms with 100,000 patients, bench/size.py).
     sendable = (
@@ -92,45 +124,25 @@ def claim_due_checkins(
         )
         .exists()
     )
-    # Two queries, abandoned claims first, rather than one with `OR`: each is then a range of the
-    # (status, due_at) index read in order and stopped at `limit`. With the OR, PostgreSQL cannot read
-    # the index in order and, misjudging how many scheduled rows are due (nearly all are in the future),
-    # walks every active episode instead: 370 ms instead of 1 ms with 1M check-ins (bench/size.py).
-    claimed: list[CheckIn] = []
-    for due in (_abandoned(now), _scheduled_due(now)):
-        if len(claimed) >= limit:
-            break
-        query = (
-            select(CheckIn)
-            .where(due, sendable)
-            .order_by(col(CheckIn.due_at), col(CheckIn.id))
-            .limit(limit - len(claimed))
-            .with_for_update(skip_locked=True)
-            .execution_options(populate_existing=True)
-        )
-        claimed += session.exec(query).all()
-    if not claimed:
-        return claimed
-    # One UPDATE for the batch rather than one per row (the ORM's flush), then the same values on the
-    # loaded rows, as already written.
-    lease_until = now + lease
-    session.exec(
-        update(CheckIn)
-        .where(col(CheckIn.id).in_([checkin.id for checkin in claimed]))
+    table = CheckIn.__table__  # type: ignore[attr-defined]
+    oldest = (
+        select(table.c.id)
+        .where(due, sendable)
+        .order_by(table.c.due_at, table.c.id)
+        .limit(bindparam("claim_limit"))
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(table)
+        .where(table.c.id.in_(oldest.scalar_subquery()))
         .values(
             status=CheckInStatus.SENDING,
-            lease_owner=owner,
-            lease_until=lease_until,
-            attempts=col(CheckIn.attempts) + 1,
+            lease_owner=bindparam("claim_owner"),
+            lease_until=bindparam("claim_until"),
+            attempts=table.c.attempts + 1,
         )
-        .execution_options(synchronize_session=False)
+        .returning(table.c.id, table.c.due_at)
     )
-    for checkin in claimed:
-        set_committed_value(checkin, "status", CheckInStatus.SENDING)
-        set_committed_value(checkin, "lease_owner", owner)
-        set_committed_value(checkin, "lease_until", lease_until)
-        set_committed_value(checkin, "attempts", checkin.attempts + 1)
-    return claimed
 
 
 def overdue_checkins(
@@ -307,13 +319,18 @@ def cancel_open_checkins(*, session: Session, episode_id: int, now: datetime) ->
     return len(open_checkins)
 
 
-def _scheduled_due(now: datetime) -> ColumnElement[bool]:
+def _scheduled_due(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     return and_(CheckIn.status == CheckInStatus.SCHEDULED, CheckIn.due_at <= now)
 
 
-def _abandoned(now: datetime) -> ColumnElement[bool]:
+def _abandoned(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     """Claimed by a worker whose lease has run out (it died or stalled)."""
     return and_(CheckIn.status == CheckInStatus.SENDING, col(CheckIn.lease_until) <= now)
+
+
+_CLAIM_NOW: BindParameter[datetime] = bindparam("claim_now")
+_CLAIM_ABANDONED = _claim_statement(_abandoned(_CLAIM_NOW))
+_CLAIM_DUE = _claim_statement(_scheduled_due(_CLAIM_NOW))
 
 
 def bring_next_checkin_forward(
