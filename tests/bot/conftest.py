@@ -14,7 +14,7 @@ from bot.runtime import running
 from bot.settings import Settings
 from storage.db import make_engine
 from storage.migrate import upgrade
-from tests.bot.world import FAST, MONDAY_9AM, World
+from tests.bot.world import FAST_PER_SECOND, MONDAY_9AM, World, fast_limits
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +45,7 @@ def database_file(tmp_path: Path) -> str:
 @pytest.fixture
 def limits() -> SendLimits:
     """Telegram's limits are tested on their own (test_delivery.py); journeys run without waiting for them."""
-    return FAST
+    return fast_limits()
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ async def world(database_file: str, limits: SendLimits, polling: bool) -> AsyncI
     try:
         async with running(settings, engine, clock=clock, emulator_port=0, limits=limits) as live:
             assert live.emulator is not None and live.service.desk.staff_chat_id is not None
-            live.emulator.enforce_limits = limits is not FAST
+            live.emulator.enforce_limits = limits.per_second < FAST_PER_SECOND  # real limits: enforce them
             world = World(
                 emulator=live.emulator,
                 live=live,
