@@ -1,15 +1,18 @@
 """Benchmark 1: patient replies handled end to end per second, Aftercare against a bare PTB echo bot.
 
 Both bots run in this process against the emulator over HTTP on loopback, with the emulator's limits off
-(and Aftercare's SendLimits fast), one after the other, each on a fresh emulator. N simulated patients are
-mid check-in (day 7 of a sacroiliac joint injection, asked "pain now, 0-10"); in each round every patient
-types "4" at once, and a reply counts when the bot's first message lands back in that chat. Between
-rounds (not timed) each check-in is put back on the pain question, so every round measures the same work:
-update in, recorded, parsed, triaged, answer and next question written, reply sent through the outbox.
-The echo bot (PTB's Updater.start_polling and a MessageHandler that replies with the same text) is the
-ceiling: what PTB and the emulator cost on this machine with no work at all.
+(and Aftercare's SendLimits fast), one after the other, each on a fresh emulator: first with the emulator in
+a process of its own (as Telegram's servers are not on the bot's CPU), then in this one (`--emulator`).
+N simulated patients are mid check-in (day 7 of a sacroiliac joint injection, asked "pain now, 0-10"); in
+each round every patient types "4" at once, and a reply counts when the bot's first message lands back in
+that chat. Between rounds (not timed) each check-in is put back on the pain question, so every round
+measures the same work: update in, recorded, parsed, triaged, answer and next question written, reply sent
+through the outbox. The echo bot (PTB's Updater.start_polling and a MessageHandler that replies with the
+same text) is the ceiling: what PTB and the emulator cost on this machine with no work at all. A third
+bot, the echo bot answering with Aftercare's own reply (HTML and a keyboard), shows how much of the gap is
+the richer message rather than Aftercare's work.
 
-    .venv/bin/python bench/replies.py [--patients 200] [--rounds 5] [--profile]
+    .venv/bin/python bench/replies.py [--patients 200] [--rounds 5] [--emulator both] [--profile]
 """
 
 from __future__ import annotations
