@@ -272,20 +272,41 @@ FAST = SendLimits(per_second=1_000_000, private_chat_interval=0, group_chat_inte
 async def service_against(
     emulator: Emulator, *, engine: Engine, settings: Settings, clock: Clock, limits: SendLimits
 ) -> tuple[Service, RunningServer]:
-    """The real service (bot.app.build) against ``emulator`` served on loopback, with a staff group and its
-    nurse, ticking only when the benchmark says so."""
+    """The real service against ``emulator`` served on loopback, with a staff group and its nurse."""
     server = await serve(emulator)
     nurse = emulator.create_user(first_name="Jo")
     staff = emulator.create_group(title="staff", member_ids=[nurse.id])
-    service = build(
+    service = benchmark_service(
+        engine=engine,
+        settings=settings,
+        clock=clock,
+        limits=limits,
+        token=emulator.token,
+        bot_api_url=server.bot_api_url,
+        staff_chat_id=staff.id,
+    )
+    return service, server
+
+
+def benchmark_service(
+    *,
+    engine: Engine,
+    settings: Settings,
+    clock: Clock,
+    limits: SendLimits,
+    token: str,
+    bot_api_url: str,
+    staff_chat_id: int,
+) -> Service:
+    """The real service (bot.app.build), ticking only when the benchmark says so (its own tick is hourly)."""
+    return build(
         clinic=settings.clinic,
         engine=engine,
         clock=clock,
-        token=emulator.token,
-        base_url=server.bot_api_url,
-        staff_chat_id=staff.id,
+        token=token,
+        base_url=bot_api_url,
+        staff_chat_id=staff_chat_id,
         alert_amber=settings.alert_amber_to_staff_chat,
         tick_seconds=3600,
         limits=limits,
     )
-    return service, server

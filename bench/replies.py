@@ -36,6 +36,7 @@ from typing import Any
 from _common import (
     FAST,
     MONDAY_9AM,
+    benchmark_service,
     enrol_chats,
     header,
     local_settings,
@@ -52,7 +53,6 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from bot.app import build
 from bot.clock import Clock
 from flows.state import CheckInState
 from storage.db import make_engine, session_scope
@@ -122,16 +122,14 @@ async def aftercare(
     settings = local_settings(url)
     clock = Clock(offset=MONDAY_9AM - datetime.now(UTC), movable=True)
     telegram = await start_side(in_own_process=own_process)
-    service = build(
-        clinic=settings.clinic,
+    service = benchmark_service(
         engine=engine,
+        settings=settings,
         clock=clock,
-        token=telegram.token,
-        base_url=telegram.bot_api_url,
-        staff_chat_id=await telegram.staff_group(),
-        alert_amber=settings.alert_amber_to_staff_chat,
-        tick_seconds=3600,  # ticks only when the benchmark says so
         limits=FAST,
+        token=telegram.token,
+        bot_api_url=telegram.bot_api_url,
+        staff_chat_id=await telegram.staff_group(),
     )
     now = clock.now()
     chats = await telegram.create_users(patients, first_user_id=800_000_001)

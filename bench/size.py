@@ -28,7 +28,7 @@ import random
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sized
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -242,7 +242,7 @@ def time_queries(engine: Engine, *, now: datetime, runs: int) -> dict[str, Any]:
             try:
                 start = time.perf_counter()
                 if name.startswith("claim"):
-                    rows = claim_due_checkin_ids(
+                    rows: Sized = claim_due_checkin_ids(
                         session=session, now=now, owner="bench", lease=timedelta(minutes=5), limit=50
                     )
                 else:
