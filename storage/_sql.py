@@ -100,6 +100,12 @@ def insert_row(session: Session, row: ModelT) -> ModelT:
         statement = _INSERT_RETURNING_ID[table.name] = insert(table).returning(table.c.id)
     session.flush()  # keep statement order: rows the ORM still holds go first
     row.id = session.connection().execute(statement, column_values(row)).scalar_one()
+    keep_as_loaded(session, row)
+    return row
+
+
+def keep_as_loaded(session: Session, row: SQLModel) -> None:
+    """A row just written with a Core INSERT (its id set) joins the session as though loaded from the
+    database: callers hold the very object `session.get` returns, and later changes are flushed as UPDATEs."""
     make_transient_to_detached(row)
     session.add(row)
-    return row

@@ -17,11 +17,9 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import make_transient_to_detached
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
-from storage._sql import column_values, insert_row, locked
+from storage._sql import column_values, insert_row, insert_unless_exists, keep_as_loaded, locked
 from storage.audit import audit_row, patient_actor, record_audit, record_audit_rows
 from storage.checkins import cancel_open_checkins
 from storage.models import CheckIn, Episode, EpisodeStatus, Invite, Patient, PatientStatus
@@ -31,15 +29,8 @@ MAX_DISPLAY_NAME = 64
 
 # The statements of an enrolment, built once: building `insert(...).values(...)` afresh for every row
 # cost several times what running it does.
-_PATIENTS: Table = Patient.__table__  # type: ignore[attr-defined]
 _INVITES: Table = Invite.__table__  # type: ignore[attr-defined]
 _CHECKINS: Table = CheckIn.__table__  # type: ignore[attr-defined]
-_NEW_PATIENT = {
-    backend.dialect.name: backend.insert(_PATIENTS)
-    .on_conflict_do_nothing(index_elements=[_PATIENTS.c.reference])
-    .returning(_PATIENTS.c.id)
-    for backend in (postgresql, sqlite)
-}
 _NEW_INVITE = insert(_INVITES).returning(_INVITES.c.id)
 _NEW_CHECKINS = insert(_CHECKINS)
 _CHECKINS_OF_EPISODE = select(CheckIn).where(CheckIn.episode_id == bindparam("episode_id"))
@@ -109,7 +100,6 @@ def enrol_patient(
         created_at=now,
     )
     _insert_patient(session, patient)
-    _as_stored(session, [patient])
     enrolled = audit_row(
         actor=actor,
         action="patient.enrolled",
@@ -153,7 +143,6 @@ def start_episode(
         patient.status = PatientStatus.INVITED
     elif patient.status == PatientStatus.COMPLETED:
         patient.status = PatientStatus.ACTIVE
-    session.flush()  # the episode's rows are written with Core INSERTs, which do not flush the ORM first
     return _start_episode(
         session,
         patient,
@@ -360,13 +349,13 @@ def _new_token() -> str:
 
 
 def _insert_patient(session: Session, patient: Patient) -> None:
-    """INSERT the patient, drawing a new reference while the drawn one is taken. The INSERT itself skips a
-    taken reference (ON CONFLICT DO NOTHING), so no lookup comes first and two enrolments drawing the same
-    one at once cannot fail."""
-    statement = _NEW_PATIENT[session.get_bind().dialect.name]
+    """INSERT the patient, drawing a new reference while the drawn one is taken, and keep it in the session.
+    The INSERT itself skips a taken reference (ON CONFLICT DO NOTHING), so no lookup comes first and two
+    enrolments drawing the same one at once cannot fail."""
     for _ in range(20):
-        patient.id = session.exec(statement, params=column_values(patient)).scalar_one_or_none()
+        patient.id = insert_unless_exists(session, Patient, column_values(patient), "reference")
         if patient.id is not None:
+            keep_as_loaded(session, patient)
             return
         patient.reference = new_reference()
     raise RuntimeError("could not find an unused patient reference")  # 20 collisions: not by chance
@@ -383,11 +372,3 @@ def _insert_checkins(
     session.exec(_NEW_CHECKINS, params=rows)
     stored = {c.key: c for c in session.exec(_CHECKINS_OF_EPISODE, params={"episode_id": episode_id})}
     return tuple(stored[key] for key, _ in planned)
-
-
-def _as_stored(session: Session, rows: Sequence[SQLModel]) -> None:
-    """Rows just written with Core INSERTs join the session as though loaded from the database: callers
-    hold the very objects session.get returns, and their later changes are flushed as UPDATEs."""
-    for row in rows:
-        make_transient_to_detached(row)
-    session.add_all(rows)
