@@ -86,15 +86,6 @@ def unprocessed_updates(
     return list(session.exec(query).all())
 
 
-def mark_inbound_processed(*, session: Session, update_id: int, now: datetime) -> InboundUpdate:
-    update = _by_update_id(session, update_id)
-    update.status = InboundStatus.PROCESSED
-    update.processed_at = now
-    update.error = None
-    session.flush()
-    return update
-
-
 def mark_inbound_failed(*, session: Session, update_id: int, error: str, now: datetime) -> InboundUpdate:
     """Processing raised. `error` is the exception's type and description, never the payload."""
     update = _by_update_id(session, update_id)

@@ -13,7 +13,6 @@ from storage.errors import NotFound
 from storage.inbound import (
     inbound_update,
     mark_inbound_failed,
-    mark_inbound_processed,
     record_inbound_update,
     take_inbound_update,
     unprocessed_updates,
@@ -43,7 +42,7 @@ def test_an_update_delivered_twice_is_recorded_once(session: Session) -> None:
 def test_updates_left_unprocessed_by_a_crash_are_found_again(session: Session) -> None:
     for update_id in (3, 1, 2):
         _record(session, update_id)
-    mark_inbound_processed(session=session, update_id=2, now=NOW)
+    assert take_inbound_update(session=session, update_id=2, now=NOW) is not None  # processed
     mark_inbound_failed(session=session, update_id=3, error="ValueError: bad payload", now=NOW)
 
     assert [u.update_id for u in unprocessed_updates(session=session, received_before=NOW + HOUR)] == [1]
@@ -58,7 +57,7 @@ def test_updates_left_unprocessed_by_a_crash_are_found_again(session: Session) -
 
 def test_marking_an_update_never_recorded_is_an_error(session: Session) -> None:
     with pytest.raises(NotFound):
-        mark_inbound_processed(session=session, update_id=404, now=NOW)
+        mark_inbound_failed(session=session, update_id=404, error="ValueError", now=NOW)
 
 
 def test_an_update_is_taken_for_processing_once(engine: Engine) -> None:
