@@ -35,6 +35,7 @@ from bot.outbox import Outbox
 from bot.scheduler import LEASE as CHECKIN_LEASE
 from bot.scheduler import Scheduler, TickReport
 from bot.staff_alerts import StaffAlerts
+from bot.transport import AiohttpRequest, MessageSender
 from flows.clinic import Clinic
 
 log = logging.getLogger(__name__)
@@ -166,8 +167,15 @@ def build(
     checkin_lease: timedelta = CHECKIN_LEASE,
 ) -> Service:
     owner = owner or f"{socket.gethostname()}:{os.getpid()}"
+    requests = AiohttpRequest(connection_pool_size=64)  # bot/transport.py says why not PTB's default
     application = (
-        ApplicationBuilder().token(token).base_url(base_url).updater(None).connection_pool_size(64).build()
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .updater(None)
+        .request(requests)
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))  # the one long poll
+        .build()
     )
     staff = StaffAlerts(clinic=clinic, staff_chat_id=staff_chat_id, alert_amber=alert_amber)
     conversation = Conversation(clinic=clinic, staff=staff)
@@ -175,7 +183,7 @@ def build(
     register(application, desk)
     outbox = Outbox(
         engine=engine,
-        bot=application.bot,
+        telegram=MessageSender(request=requests, bot_url=application.bot.base_url),
         owner=owner,
         now=clock.now,
         limits=limits or SendLimits(),

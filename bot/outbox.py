@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
-from telegram import Bot, InlineKeyboardMarkup
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.limits import SendLimits
@@ -48,6 +46,13 @@ REFILL_AT = BATCH // 2
 RECORD_EVERY = 0.1  # seconds: at most one "sent" transaction this often, taking all accepted since
 RECORD_ATTEMPTS = 5
 Sent = tuple[int, int]  # (our message id, Telegram's message id)
+
+
+class Sender(Protocol):
+    """Telegram's sendMessage (bot/transport.MessageSender): returns Telegram's message_id, or raises PTB's
+    errors (RetryAfter, Forbidden, BadRequest, TimedOut, NetworkError)."""
+
+    async def send_html(self, *, chat_id: int, text: str, markup_json: str | None) -> int: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,7 +126,7 @@ class SentRecorder:
 @dataclass(kw_only=True)
 class Outbox:
     engine: Engine
-    bot: Bot
+    telegram: Sender
     owner: str
     now: Callable[[], datetime]
     limits: SendLimits = field(default_factory=SendLimits)
@@ -205,16 +210,9 @@ class Outbox:
 
     async def _send(self, message: Queued) -> None:
         await self.limits.wait_turn(message.chat_id)
-        markup = (
-            InlineKeyboardMarkup.de_json(json.loads(message.markup), self.bot) if message.markup else None
-        )
         try:
-            sent = await self.bot.send_message(
-                chat_id=message.chat_id,
-                text=message.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                link_preview_options=None,
+            telegram_id = await self.telegram.send_html(
+                chat_id=message.chat_id, text=message.text, markup_json=message.markup
             )
         except RetryAfter as exc:
             wait = _seconds(exc.retry_after)
@@ -231,7 +229,7 @@ class Outbox:
             error = f"{type(exc).__name__}: {exc.message}"
             await asyncio.to_thread(self._retry, message, after=_backoff(message.attempts), error=error)
         else:
-            await self.recorder.record((message.id, sent.message_id))
+            await self.recorder.record((message.id, telegram_id))
             self.sent += 1
 
     async def _record_sent(self, sent: list[Sent]) -> None:

@@ -7,12 +7,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Engine, func
 from sqlmodel import col, select
-from telegram import Bot
 
 from bot.limits import SendLimits
 from bot.outbox import BATCH, Outbox, Sent, SentRecorder
@@ -39,7 +37,7 @@ class FakeTelegram:
     def sends(self) -> int:
         return len(self.held_at_each_send)
 
-    async def send_message(self, *, chat_id: int, text: str, **_: Any) -> SimpleNamespace:
+    async def send_html(self, *, chat_id: int, text: str, markup_json: str | None) -> int:
         with session_scope(self.engine) as session:
             held = session.exec(
                 select(func.count())
@@ -60,7 +58,7 @@ class FakeTelegram:
         self.received.setdefault(chat_id, []).append(text)
         if self.stop_after_first is not None:
             self.stop_after_first.set()
-        return SimpleNamespace(message_id=self.sends)
+        return self.sends
 
 
 def _queue(engine: Engine, *, chats: int, per_chat: int) -> None:
@@ -79,7 +77,7 @@ def _queue(engine: Engine, *, chats: int, per_chat: int) -> None:
 
 def _outbox(engine: Engine, telegram: FakeTelegram, *, per_second: float = 300.0) -> Outbox:
     limits = SendLimits(per_second=per_second, private_chat_interval=0.0)  # the real clock
-    return Outbox(engine=engine, bot=cast(Bot, telegram), owner="test", now=lambda: NOW, limits=limits)
+    return Outbox(engine=engine, telegram=telegram, owner="test", now=lambda: NOW, limits=limits)
 
 
 def _statuses(engine: Engine) -> dict[OutboundStatus, int]:

@@ -1,0 +1,176 @@
+"""How python-telegram-bot talks HTTP to Telegram: aiohttp, through PTB's own extension point (BaseRequest).
+
+Why not PTB's default (httpx): the outbox keeps up to 60 sends in flight, and at that concurrency an httpx
+request cost about 1.3 ms of CPU against aiohttp's 0.18 ms (docs/performance.md, section 1): httpcore
+rescans its whole connection pool for every request, and its HTTP parsing is pure Python. Sending was a
+third of the CPU of every patient reply.
+
+Only the wire changes. PTB still builds each request and turns every answer into its result or its
+exception (RetryAfter for a 429, Forbidden for a blocked bot, BadRequest, NetworkError, ...), so the outbox,
+the poller and their fault tests see exactly what they saw before. This module's own job is to map
+aiohttp's failures onto PTB's: a timeout is TimedOut, any other transport failure (refused, reset,
+dropped mid-answer) is NetworkError.
+
+Parameters go form-encoded, as PTB's HTTPXRequest sends them. Aftercare uploads no files, so this backend
+refuses any request that carries one rather than carry code no test exercises.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import aiohttp
+from telegram._utils.defaultvalue import DefaultValue
+from telegram._utils.types import ODVInput
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+# PTB's HTTPXRequest defaults, kept so a slow or silent Telegram fails the same way it did.
+READ_TIMEOUT = 5.0
+WRITE_TIMEOUT = 5.0
+CONNECT_TIMEOUT = 5.0
+POOL_TIMEOUT = 1.0
+
+
+class AiohttpRequest(BaseRequest):
+    """A PTB request backend over one pooled aiohttp session (keep-alive connections, at most
+    ``connection_pool_size`` open at once). Create it outside a running loop if you like: the session
+    itself is made in ``initialize``, on the loop that will use it."""
+
+    __slots__ = (
+        "_connect_timeout",
+        "_pool_size",
+        "_pool_timeout",
+        "_read_timeout",
+        "_session",
+        "_usual_timeout",
+        "_write_timeout",
+    )
+
+    def __init__(
+        self,
+        *,
+        connection_pool_size: int = 64,
+        read_timeout: float | None = READ_TIMEOUT,
+        write_timeout: float | None = WRITE_TIMEOUT,
+        connect_timeout: float | None = CONNECT_TIMEOUT,
+        pool_timeout: float | None = POOL_TIMEOUT,
+    ) -> None:
+        self._pool_size = connection_pool_size
+        self._read_timeout = read_timeout
+        self._write_timeout = write_timeout
+        self._connect_timeout = connect_timeout
+        self._pool_timeout = pool_timeout
+        self._session: aiohttp.ClientSession | None = None
+        self._usual_timeout = _timeout(
+            read=read_timeout, write=write_timeout, connect=connect_timeout, pool=pool_timeout
+        )
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=self._pool_size)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers={"User-Agent": self.USER_AGENT},
+                # Telegram's answers are JSON; the session need not keep cookies or follow redirects.
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+
+    async def shutdown(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        session = self._session
+        if session is None or session.closed:
+            raise RuntimeError("This AiohttpRequest is not initialized")
+        if request_data is not None and request_data.multipart_data:
+            raise RuntimeError("AiohttpRequest does not upload files (Aftercare sends none)")
+        given = (read_timeout, write_timeout, connect_timeout, pool_timeout)
+        if all(isinstance(value, DefaultValue) for value in given):
+            timeout = self._usual_timeout  # nearly every call: built once
+        else:
+            timeout = _timeout(
+                read=_given(read_timeout, self._read_timeout),
+                write=_given(write_timeout, self._write_timeout),
+                connect=_given(connect_timeout, self._connect_timeout),
+                pool=_given(pool_timeout, self._pool_timeout),
+            )
+        body = request_data.json_parameters if request_data is not None else None  # form-encoded
+        try:
+            async with session.request(
+                method, url, data=body, timeout=timeout, allow_redirects=False
+            ) as response:
+                return response.status, await response.read()
+        except TimeoutError as exc:  # aiohttp's own timeouts are TimeoutErrors too
+            raise TimedOut from exc
+        except aiohttp.ClientError as exc:
+            raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+
+
+def _given(value: ODVInput[float], default: float | None) -> float | None:
+    return default if isinstance(value, DefaultValue) else value
+
+
+def _timeout(*, read: float | None, write: float | None, connect: float | None, pool: float | None) -> Any:
+    """aiohttp has no separate write timeout: a request as a whole may take no longer than waiting for a
+    connection, connecting, writing and reading together (when all of those are bounded)."""
+    parts = (read, write, connect, pool)
+    total = None if any(p is None for p in parts) else sum(p for p in parts if p is not None)
+    # ``connect`` in aiohttp covers waiting for a free pooled connection as well as connecting.
+    waiting = None if connect is None or pool is None else connect + pool
+    return aiohttp.ClientTimeout(total=total, connect=waiting, sock_connect=connect, sock_read=read)
+
+
+class FormFields:
+    """Request parameters already in their wire form (strings), standing in for PTB's RequestData, which
+    builds each value from a PTB object (the outbox holds its messages as stored text and JSON). Only for
+    AiohttpRequest, whose do_request reads nothing but these two properties; PTB passes request data
+    through to do_request untouched. (RequestData itself is marked final.)"""
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        self._fields = fields
+
+    @property
+    def json_parameters(self) -> dict[str, str]:
+        return self._fields
+
+    @property
+    def multipart_data(self) -> dict[str, Any]:
+        return {}
+
+
+class MessageSender:
+    """sendMessage for the outbox: a stored message as it is (HTML text, its keyboard as stored JSON),
+    through the same request object, and so the same error mapping, as the rest of PTB. Returns
+    Telegram's message_id without building a PTB Message from the answer (which cost more than the
+    HTTP exchange itself)."""
+
+    def __init__(self, *, request: AiohttpRequest, bot_url: str) -> None:
+        self._request = request
+        self._url = f"{bot_url}/sendMessage"
+
+    async def send_html(self, *, chat_id: int, text: str, markup_json: str | None) -> int:
+        fields = {"chat_id": str(chat_id), "text": text, "parse_mode": "HTML"}
+        if markup_json:
+            fields["reply_markup"] = markup_json
+        result = await self._request.post(self._url, request_data=cast(RequestData, FormFields(fields)))
+        if not isinstance(result, dict) or "message_id" not in result:
+            raise NetworkError(f"sendMessage answered without a message_id: {str(result)[:200]}")
+        return int(result["message_id"])
