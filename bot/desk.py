@@ -125,14 +125,15 @@ class Desk:
     def text(
         self, session: Session, *, chat_id: int, text: str, now: datetime, inbound_id: int | None
     ) -> None:
-        patient = self._enrolled(session, chat_id, now=now)
+        # Usually a patient answering their open check-in: that, its episode and the patient in one query.
+        ctx = awaiting_checkin_context(session=session, chat_id=chat_id)
+        patient = ctx.patient if ctx is not None else self._enrolled(session, chat_id, now=now)
         if patient is None:
             return
         if not text.strip():  # nothing to read (Telegram trims spaces, not every control character)
             self._send(session, chat_id, self._info("emoji_only"), patient=patient, now=now)
             return
         # The whole message is screened and answered (a red flag near its end counts); only its start is kept.
-        ctx = awaiting_checkin_context(session=session, patient_id=_id(patient))
         if ctx is not None and patient.status in (PatientStatus.ACTIVE, PatientStatus.PAUSED):
             self.conversation.answer(session, ctx, Answer(text=text), now=now, inbound_id=inbound_id)
             if len(text) > MAX_KEPT_TEXT:

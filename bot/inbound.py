@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
+from bot.outbox import Outbox, Queued
 from bot.render import info
 from flows.clinic import Clinic
 from flows.levels import Level
@@ -35,7 +36,7 @@ from storage.inbound import (
     take_inbound_update,
     unprocessed_updates,
 )
-from storage.messages import enqueue_message
+from storage.messages import enqueue_message, queued_in
 from storage.models import MessagePurpose
 from storage.patients import patient_for_chat
 
@@ -78,6 +79,9 @@ class Inbound:
     clinic: Clinic
     now: Callable[[], datetime]
     on_processed: Callable[[], None] = lambda: None  # wakes the outbox
+    # The sender in this process: the update's reply is claimed in its transaction and sent right after
+    # commit. Without it (tests of inbound alone), replies wait for the outbox's own claim.
+    outbox: Outbox | None = None
     processed: int = 0
 
     def __post_init__(self) -> None:
@@ -104,6 +108,8 @@ class Inbound:
         """Process a recorded update once. ``update``: the parsed update, when the caller has it already."""
         payload_json = "{}"
         unit: Unit | None = None
+        reply: Queued | None = None
+        queued: list[int] = []
         try:
             with session_scope(self.engine) as session:
                 # Taken (and marked processed) in the same transaction as the handlers' work: processed
@@ -123,19 +129,27 @@ class Inbound:
                     CURRENT.reset(token)
                 if unit.error is not None:
                     raise unit.error
+                queued = queued_in(session)
+                if queued and self.outbox is not None and taken.chat_id is not None:
+                    reply = self.outbox.claim_reply(session, chat_id=taken.chat_id, now=now)
         except Exception as exc:
             log.exception("update %s failed", update_id)
             self._failed(update_id, json.loads(payload_json), exc)
-        else:
-            if unit is None:
-                return
-            self.processed += 1
-            for action in unit.after_commit:
-                try:
-                    await action()
-                except Exception:
-                    log.warning("after-commit action for update %s failed", update_id, exc_info=True)
-        self.on_processed()
+            self.on_processed()  # the apology
+            return
+        if unit is None:
+            return
+        if reply is not None and self.outbox is not None:
+            self.outbox.send_claimed(reply)  # committed: send it now (no await since the claim)
+        self.processed += 1
+        for action in unit.after_commit:
+            try:
+                await action()
+            except Exception:
+                log.warning("after-commit action for update %s failed", update_id, exc_info=True)
+        if any(reply is None or message_id != reply.id for message_id in queued):
+            # Queued and not on its way yet (a second message, a staff alert): the outbox's own claim.
+            self.on_processed()
 
     async def process_backlog(self) -> int:
         """Updates recorded before a crash or restart but never processed."""

@@ -25,13 +25,21 @@ from typing import Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.limits import SendLimits
 from flows.levels import Level
 from storage.db import session_scope
 from storage.escalations import raise_escalation
-from storage.messages import claim_outbound, mark_dead, mark_retry, mark_sent_many
+from storage.messages import (
+    ClaimedMessage,
+    claim_next_for_chat,
+    claim_outbound,
+    mark_dead,
+    mark_retry,
+    mark_sent_many,
+)
 from storage.models import MessagePurpose, OutboundMessage, PatientStatus
 from storage.patients import get_patient, set_patient_status
 
@@ -68,7 +76,7 @@ class Queued:
     attempts: int
 
     @classmethod
-    def of(cls, row: OutboundMessage) -> Queued:
+    def of(cls, row: OutboundMessage | ClaimedMessage) -> Queued:
         assert row.id is not None
         return cls(
             id=row.id,
@@ -134,9 +142,46 @@ class Outbox:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     sent: int = 0
     recorder: SentRecorder = field(init=False)
+    # Messages claimed and not yet recorded, each being sent by its own task (at most BATCH, counting the
+    # slots a claim in progress has reserved): whether drain claimed them or a reply was handed over.
+    _held: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    _reserved: int = field(default=0, init=False)
+    _finished: asyncio.Event = field(default_factory=asyncio.Event, init=False)
 
     def __post_init__(self) -> None:
         self.recorder = SentRecorder(write=self._record_sent)
+
+    @property
+    def holding(self) -> int:
+        """Messages claimed by this sender and not yet recorded (being sent, or waiting to be recorded)."""
+        return len(self._held)
+
+    async def finish_held(self) -> None:
+        """Returns once every message held now has been sent and recorded (or its failure recorded)."""
+        while self._held:
+            await asyncio.gather(*self._held)
+
+    def claim_reply(self, session: Session, *, chat_id: int, now: datetime) -> Queued | None:
+        """In the transaction that has just queued a reply to ``chat_id``: claim the chat's next message
+        (that reply, unless an earlier one is still due), if this sender has room. Pass it to ``send_claimed``
+        straight after commit, with no await in between (so the room is still there). The reply then goes
+        out at once, without waiting for drain's next claim (a transaction of its own, in a worker thread)."""
+        if len(self._held) + self._reserved >= BATCH:
+            return None  # drain sends it in turn
+        claimed = claim_next_for_chat(
+            session=session, chat_id=chat_id, now=now, owner=self.owner, lease=self.lease
+        )
+        return None if claimed is None else Queued.of(claimed)
+
+    def send_claimed(self, message: Queued) -> None:
+        """Start sending a message claimed by ``claim_reply`` (its transaction committed)."""
+        task = asyncio.create_task(self._deliver(message), name=f"outbound-{message.id}")
+        self._held.add(task)
+        task.add_done_callback(self._release)
+
+    def _release(self, task: asyncio.Task[None]) -> None:
+        self._held.discard(task)
+        self._finished.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until ``stop`` is set; sleeps until woken (a message was queued) or a second has passed."""
@@ -150,6 +195,7 @@ class Outbox:
                 self.wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), timeout=1.0)
+        await self.finish_held()  # replies handed over while drain was idle
 
     async def drain(self, stop: asyncio.Event | None = None) -> int:
         """Send what is due until a claim finds nothing more; returns how many messages were handled.
@@ -158,13 +204,7 @@ class Outbox:
         ones are claimed once ``REFILL_AT`` or fewer are left, while those still wait for their turn. Once
         ``stop`` is set nothing more is claimed, and what is held is still sent and recorded: a message cut
         off mid-send would stay leased, holding back that patient's later messages until the lease ends."""
-        held: set[asyncio.Task[None]] = set()
-        finished = asyncio.Event()
-
-        def done(task: asyncio.Task[None]) -> None:
-            held.discard(task)
-            finished.set()
-
+        held, finished = self._held, self._finished
         handled = 0
         more_due = True
         try:
@@ -178,16 +218,18 @@ class Outbox:
                 room = BATCH - len(held)
                 # Database work runs in a worker thread: waiting for SQLite's write lock (the scheduler's
                 # tick holds it in its own thread) must never stall the event loop and the sends on it.
-                batch = await asyncio.to_thread(self._claim, room)
+                self._reserved += room  # replies handed over meanwhile must not take these slots
+                try:
+                    batch = await asyncio.to_thread(self._claim, room)
+                finally:
+                    self._reserved -= room
                 more_due = len(batch) == room
                 if not batch and not held:
                     break
                 handled += len(batch)
                 # one message per chat (claim_outbound keeps each chat in order), so these may go in parallel
                 for message in batch:
-                    task = asyncio.create_task(self._deliver(message), name=f"outbound-{message.id}")
-                    held.add(task)
-                    task.add_done_callback(done)
+                    self.send_claimed(message)
         finally:
             if held:
                 await asyncio.gather(*held)

@@ -241,7 +241,7 @@ _AWAITING_CONTEXT = (
     select(CheckIn, Episode, Patient)
     .join(Episode, col(Episode.id) == CheckIn.episode_id)
     .join(Patient, col(Patient.id) == Episode.patient_id)
-    .where(Episode.patient_id == bindparam("of_patient"), CheckIn.status == CheckInStatus.AWAITING_REPLY)
+    .where(Patient.telegram_chat_id == bindparam("of_chat"), CheckIn.status == CheckInStatus.AWAITING_REPLY)
     .order_by(col(CheckIn.sent_at).desc(), col(CheckIn.id).desc())
     .limit(1)
     .with_for_update(of=CheckIn)
@@ -249,12 +249,13 @@ _AWAITING_CONTEXT = (
 )
 
 
-def awaiting_checkin_context(*, session: Session, patient_id: int) -> CheckInContext | None:
-    """The patient's open conversation (as `awaiting_checkin_for_patient`) with its episode and patient,
-    in one query. The check-in row is locked until commit (FOR UPDATE on PostgreSQL; SQLite's write lock
-    is already held), so two messages from one patient handled at once by two workers take turns: the
-    second reads the state the first saved, and no answer is lost."""
-    row = session.exec(_AWAITING_CONTEXT, params={"of_patient": patient_id}).first()
+def awaiting_checkin_context(*, session: Session, chat_id: int) -> CheckInContext | None:
+    """The open conversation of the patient on this Telegram chat (as `awaiting_checkin_for_patient`), with
+    its episode and patient, in one query: a patient's message needs nothing more to be answered. The
+    check-in row is locked until commit (FOR UPDATE on PostgreSQL; SQLite's write lock is already held),
+    so two messages from one patient handled at once by two workers take turns: the second reads the
+    state the first saved, and no answer is lost."""
+    row = session.exec(_AWAITING_CONTEXT, params={"of_chat": chat_id}).first()
     if row is None:
         return None
     checkin, episode, patient = row

@@ -49,6 +49,7 @@ def inbound_update(*, session: Session, update_id: int) -> InboundUpdate | None:
 @dataclass(frozen=True, kw_only=True)
 class TakenUpdate:
     id: int  # the row's id (what escalations refer to), not Telegram's update_id
+    chat_id: int | None
     payload_json: str
 
 
@@ -57,7 +58,7 @@ _TAKE = (
     update(_TABLE)
     .where(_TABLE.c.update_id == bindparam("telegram_update_id"), _TABLE.c.status == InboundStatus.RECEIVED)
     .values(status=InboundStatus.PROCESSED, processed_at=bindparam("taken_at"), error=None)
-    .returning(_TABLE.c.id, _TABLE.c.payload_json)
+    .returning(_TABLE.c.id, _TABLE.c.chat_id, _TABLE.c.payload_json)
 )
 
 
@@ -70,7 +71,7 @@ def take_inbound_update(*, session: Session, update_id: int, now: datetime) -> T
     waits for the first's row lock, then finds it processed; on SQLite the transaction already holds the
     write lock. None if it was processed (or failed) already, or never recorded."""
     row = session.connection().execute(_TAKE, {"telegram_update_id": update_id, "taken_at": now}).first()
-    return None if row is None else TakenUpdate(id=row.id, payload_json=row.payload_json)
+    return None if row is None else TakenUpdate(id=row.id, chat_id=row.chat_id, payload_json=row.payload_json)
 
 
 def unprocessed_updates(

@@ -12,18 +12,25 @@ Errors stored here are exception descriptions, never message text.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, exists, func, update
+from sqlalchemy import ColumnElement, bindparam, exists, func, insert, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, and_, col, or_, select
 
-from storage._sql import column_values, insert_row, insert_unless_exists, locked, truncate_error
+from storage._sql import insert_unless_exists, locked, truncate_error
 from storage.models import MessagePurpose, OutboundMessage, OutboundStatus
 
 TELEGRAM_MAX_TEXT = 4096
 UNFINISHED = (OutboundStatus.PENDING, OutboundStatus.SENDING, OutboundStatus.FAILED)
+
+
+# Built once: every reply a patient gets is queued through this statement.
+_outbound = OutboundMessage.__table__  # type: ignore[attr-defined]
+_QUEUE = insert(_outbound).returning(_outbound.c.id)
 
 
 def enqueue_message(
@@ -37,30 +44,50 @@ def enqueue_message(
     reply_markup_json: str | None = None,
     dedupe_key: str | None = None,
     not_before: datetime | None = None,
-) -> OutboundMessage:
-    """Queue a message, to go out at `not_before` (default: now). With a `dedupe_key` already queued,
-    the earlier message is returned and nothing new is queued."""
+) -> int:
+    """Queue a message, to go out at `not_before` (default: now); returns its id. With a `dedupe_key`
+    already queued, nothing new is queued and the earlier message's id is returned."""
     if not text or len(text) > TELEGRAM_MAX_TEXT:
         raise ValueError(f"message text must be 1-{TELEGRAM_MAX_TEXT} characters (Telegram's limit)")
-    message = OutboundMessage(
-        patient_id=patient_id,
-        chat_id=chat_id,
-        purpose=purpose,
-        text=text,
-        reply_markup_json=reply_markup_json,
-        status=OutboundStatus.PENDING,
-        not_before=not_before or now,
-        created_at=now,
-        dedupe_key=dedupe_key,
-    )
+    values = {
+        "patient_id": patient_id,
+        "chat_id": chat_id,
+        "purpose": purpose,
+        "text": text,
+        "reply_markup_json": reply_markup_json,
+        "status": OutboundStatus.PENDING,
+        "attempts": 0,
+        "not_before": not_before or now,
+        "lease_owner": None,
+        "lease_until": None,
+        "telegram_message_id": None,
+        "last_error": None,
+        "created_at": now,
+        "sent_at": None,
+        "dedupe_key": dedupe_key,
+    }
+    session.flush()  # keep statement order: rows the ORM still holds go first
     if dedupe_key is None:
-        return insert_row(session, message)  # Core: every reply queues one or more
-    session.flush()  # so the insert below sees rows this session added
-    new_id = insert_unless_exists(session, OutboundMessage, column_values(message), "dedupe_key")
-    if new_id is not None:
-        return locked(session, OutboundMessage, new_id)
-    existing = session.exec(select(OutboundMessage).where(OutboundMessage.dedupe_key == dedupe_key)).one()
+        # A prepared Core INSERT: no model object is built (every reply queues one or more messages).
+        new_id: int = session.connection().execute(_QUEUE, values).scalar_one()
+        session.info.setdefault(_QUEUED_KEY, []).append(new_id)
+        return new_id
+    inserted = insert_unless_exists(session, OutboundMessage, values, "dedupe_key")
+    if inserted is not None:
+        session.info.setdefault(_QUEUED_KEY, []).append(int(inserted))
+        return int(inserted)
+    existing = session.exec(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == dedupe_key)).one()
+    assert existing is not None
     return existing
+
+
+_QUEUED_KEY = "aftercare.queued_message_ids"
+
+
+def queued_in(session: Session) -> list[int]:
+    """The ids of the messages this session has queued so far (kept in ``session.info``, which lives as
+    long as the session: one transaction, with session_scope)."""
+    return list(session.info.get(_QUEUED_KEY, ()))
 
 
 def get_outbound(*, session: Session, message_id: int) -> OutboundMessage | None:
@@ -98,6 +125,99 @@ def claim_outbound(
     return claimed
 
 
+@dataclass(frozen=True, kw_only=True)
+class ClaimedMessage:
+    """A message claimed for sending, as plain values (not a row of the session)."""
+
+    id: int
+    chat_id: int
+    patient_id: int | None
+    purpose: MessagePurpose
+    text: str
+    reply_markup_json: str | None
+    attempts: int
+
+
+def _claim_next_for_chat_statement() -> Any:
+    """Built once. The chat's oldest message that is sendable now and not held back by an earlier one (the
+    same rule as `claim_outbound`), claimed in one `UPDATE ... WHERE id IN (SELECT ... LIMIT 1 FOR UPDATE
+    SKIP LOCKED) RETURNING`."""
+    table = _outbound
+    earlier = table.alias("earlier")
+    now: Any = bindparam("claim_now")
+    sendable = or_(
+        and_(
+            table.c.status.in_([OutboundStatus.PENDING, OutboundStatus.FAILED]),
+            table.c.not_before <= now,
+        ),
+        and_(table.c.status == OutboundStatus.SENDING, table.c.lease_until <= now),
+    )
+    held_back = exists().where(
+        earlier.c.chat_id == table.c.chat_id,
+        earlier.c.id < table.c.id,
+        or_(
+            earlier.c.status.in_([OutboundStatus.SENDING, OutboundStatus.FAILED]),
+            and_(earlier.c.status == OutboundStatus.PENDING, earlier.c.not_before <= now),
+        ),
+    )
+    oldest = (
+        select(table.c.id)
+        .where(table.c.chat_id == bindparam("claim_chat"), sendable, ~held_back)
+        .order_by(table.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(table)
+        .where(table.c.id.in_(oldest.scalar_subquery()))
+        .values(
+            status=OutboundStatus.SENDING,
+            lease_owner=bindparam("claim_owner"),
+            lease_until=bindparam("claim_until"),
+            attempts=table.c.attempts + 1,
+        )
+        .returning(
+            table.c.id,
+            table.c.chat_id,
+            table.c.patient_id,
+            table.c.purpose,
+            table.c.text,
+            table.c.reply_markup_json,
+            table.c.attempts,
+        )
+    )
+
+
+_CLAIM_NEXT_FOR_CHAT = _claim_next_for_chat_statement()
+
+
+def claim_next_for_chat(
+    *, session: Session, chat_id: int, now: datetime, owner: str, lease: timedelta
+) -> ClaimedMessage | None:
+    """`claim_outbound` for one chat: its next message, if it may go now. For a worker that has just queued
+    a reply in this same transaction and will send it straight after commit, without a separate claim."""
+    session.flush()  # keep statement order: rows the ORM still holds go first
+    row = (
+        session.connection()
+        .execute(
+            _CLAIM_NEXT_FOR_CHAT,
+            {"claim_chat": chat_id, "claim_now": now, "claim_owner": owner, "claim_until": now + lease},
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    return ClaimedMessage(
+        id=row.id,
+        chat_id=row.chat_id,
+        patient_id=row.patient_id,
+        purpose=row.purpose,
+        text=row.text,
+        reply_markup_json=row.reply_markup_json,
+        attempts=row.attempts,
+    )
+
+
 def mark_sent(*, session: Session, message_id: int, telegram_message_id: int | None, now: datetime) -> bool:
     """Telegram accepted the message. Recorded even if the lease had passed to another worker (it was
     delivered either way). False if it was already recorded as sent."""
@@ -114,7 +234,6 @@ def mark_sent(*, session: Session, message_id: int, telegram_message_id: int | N
 
 
 # Built once: the outbox records every message it sends through this statement.
-_outbound = OutboundMessage.__table__  # type: ignore[attr-defined]
 _RECORD_SENT = (
     update(_outbound)
     .where(_outbound.c.id == bindparam("message_id"), _outbound.c.status != OutboundStatus.SENT)

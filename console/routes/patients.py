@@ -133,7 +133,7 @@ def send_message(
     body = telegram_text(text.strip())
     if len(body) > TELEGRAM_MAX_TEXT:  # escaping '<' and '&' makes the text longer
         return _back(patient_id, "too_long")
-    message = enqueue_message(
+    message_id = enqueue_message(
         session=staff.db,
         chat_id=patient.telegram_chat_id,
         text=body,
@@ -147,7 +147,7 @@ def send_message(
         action="patient.message_queued",
         subject_type="patient",
         subject_id=patient_id,
-        detail={"outbound_message_id": message.id},
+        detail={"outbound_message_id": message_id},
         now=staff.now,
     )
     return _back(patient_id, "message")

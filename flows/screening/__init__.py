@@ -108,7 +108,8 @@ class _Evaluation:
         self.prepared = prepared
         text = prepared.text
         self.matches: dict[str, list[_Match]] = {
-            name: _find(text, name, patterns) for name, patterns in lex.concepts.items()
+            name: _find(text, name, patterns) if lex.any_phrase[name].search(text) else []
+            for name, patterns in lex.concepts.items()
         }
         self.context: dict[Span, PhraseContext] = analyse(
             text, lex.cues, [m.span for found in self.matches.values() for m in found]

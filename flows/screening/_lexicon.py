@@ -8,7 +8,7 @@ only the packaged data file, never the network or the clock.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -76,6 +76,9 @@ class Lexicon:
     contextless: frozenset[str]  # places and qualifiers ("the injection site"): never set aside themselves
     rules: tuple[Rule, ...]
     cues: Mapping[str, re.Pattern[str]]
+    # Per concept, all its patterns as one alternation: a text it finds nothing in has no phrase of that
+    # concept, so the patterns one by one need not run (most messages are a number or a word).
+    any_phrase: Mapping[str, re.Pattern[str]]
 
 
 def _bounded(source: str) -> str:
@@ -211,7 +214,29 @@ def parse_lexicon(text: str) -> Lexicon:
             raise LexiconError(f"symptoms.yaml rule {rule.id}: unknown concepts {sorted(missing)}")
         if set(rule.suppresses) - set(ids):
             raise LexiconError(f"symptoms.yaml rule {rule.id}: suppresses unknown rules")
-    return Lexicon(concepts=concepts, contextless=frozenset(contextless), rules=rules, cues=cues)
+    return Lexicon(
+        concepts=concepts,
+        contextless=frozenset(contextless),
+        rules=rules,
+        cues=cues,
+        any_phrase={name: any_of(patterns) for name, patterns in concepts.items()},
+    )
+
+
+_BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P=")
+_NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
+
+
+def any_of(patterns: Sequence[Pattern]) -> re.Pattern[str]:
+    """One regex that matches at a position exactly where one of ``patterns`` does (an alternation tries
+    each in turn). Named groups become plain groups: several patterns may name a group "value"."""
+    sources = []
+    for pattern in patterns:
+        if pattern.regex.flags & ~re.UNICODE or _BACKREFERENCE.search(pattern.regex.pattern):
+            # Flags would apply to every alternative; group numbers shift when patterns are joined.
+            raise LexiconError(f"symptoms.yaml: {pattern.regex.pattern!r}: no flags or backreferences")
+        sources.append("(?:" + _NAMED_GROUP.sub("(?:", pattern.regex.pattern) + ")")
+    return re.compile("|".join(sources))
 
 
 @cache

@@ -4,6 +4,7 @@ crash is processed at the next start; a button pressed twice, or from an old che
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -157,3 +158,72 @@ async def test_a_button_of_a_check_in_cancelled_by_stopping_does_not_restart_it(
     await world.until(lambda: CLOSED in _notices(world, phone), "the 'closed' notice")
     assert world.bot_messages(phone, after=before) == []
     assert {c.status for c in world.checkins(phone)} == {CheckInStatus.CANCELLED}
+
+
+async def test_a_reply_goes_out_straight_after_its_transaction_not_through_the_outboxs_next_claim(
+    world: World,
+) -> None:
+    phone = await world.join("Sam")
+    await _first_question(world, phone)
+    outbox = world.service.outbox
+    claimed_by_outbox: list[int] = []
+    claim = outbox._claim
+
+    def watched_claim(limit: int) -> list[Any]:
+        batch = claim(limit)
+        claimed_by_outbox.extend(message.id for message in batch)
+        return batch
+
+    outbox._claim = watched_claim  # type: ignore[method-assign]
+    await world.press(phone, "No numbness", "Since the injection, have you had a new rash")
+    await world.delivered(phone)
+    reply = [m for m in world.outbox() if m.chat_id == phone.chat_id][-1]
+    assert "new rash" in reply.text and reply.attempts == 1
+    assert reply.id not in claimed_by_outbox
+
+
+async def test_the_next_poll_goes_out_while_a_batch_is_being_processed(world: World) -> None:
+    phone = await world.join("Sam")
+    await _first_question(world, phone)
+    inbound = world.service.inbound
+    process = inbound.process
+    first_taken, go_on = asyncio.Event(), asyncio.Event()
+
+    async def slow_first(update_id: int, **kwargs: Any) -> None:
+        if not first_taken.is_set():
+            first_taken.set()
+            await go_on.wait()  # processing takes a while
+        await process(update_id, **kwargs)
+
+    inbound.process = slow_first  # type: ignore[method-assign]
+    before = len(_inbound(world))
+    await phone.press_button("No numbness")
+    await first_taken.wait()
+    await phone.send("my back aches a bit")
+    # Recorded (ours, and acknowledged to Telegram) while the first is still being processed.
+    await world.until(lambda: len(_inbound(world)) == before + 2, "the second update to be recorded")
+    assert [row.status for row in _inbound(world)[-2:]] == [InboundStatus.RECEIVED] * 2
+    go_on.set()
+    await world.bot_says(phone, "Since the injection, have you had a new rash")
+    await world.until(lambda: _inbound(world)[-1].status is InboundStatus.PROCESSED, "both processed")
+    assert [a.question_id for a in _answers(world)][:1] == ["numbness.day0"]  # in the order received
+
+
+async def test_on_stop_what_was_received_is_processed_before_the_service_ends(world: World) -> None:
+    phone = await world.join("Sam")
+    await _first_question(world, phone)
+    inbound = world.service.inbound
+    process = inbound.process
+    taken = asyncio.Event()
+
+    async def slow(update_id: int, **kwargs: Any) -> None:
+        taken.set()
+        await asyncio.sleep(0.2)
+        await process(update_id, **kwargs)
+
+    inbound.process = slow  # type: ignore[method-assign]
+    await phone.press_button("No numbness")
+    await taken.wait()
+    await world.stop()
+    assert _inbound(world)[-1].status is InboundStatus.PROCESSED
+    assert [a.question_id for a in _answers(world)] == ["numbness.day0"]

@@ -156,3 +156,69 @@ async def test_a_failed_write_fails_every_send_waiting_for_it() -> None:
     recorder = SentRecorder(write=write)
     results = await asyncio.gather(*(recorder.record((n, n)) for n in range(3)), return_exceptions=True)
     assert [type(r) for r in results] == [ConnectionError] * 3
+
+
+def _reply_claimed_in_its_transaction(engine: Engine, outbox: Outbox, chat_id: int, text: str) -> Any:
+    """What bot/inbound.py does: queue a reply, claim it in the same transaction; returns the claim."""
+    with session_scope(engine) as session:
+        enqueue_message(session=session, chat_id=chat_id, text=text, purpose=MessagePurpose.REPLY, now=NOW)
+        return outbox.claim_reply(session, chat_id=chat_id, now=NOW)
+
+
+async def test_a_reply_claimed_in_its_own_transaction_is_sent_at_once_without_a_claim_of_the_outbox(
+    engine: Engine,
+) -> None:
+    telegram = FakeTelegram(engine)
+    outbox = _outbox(engine, telegram)
+    claims: list[int] = []
+    claim = outbox._claim
+
+    def watched_claim(limit: int) -> list[Any]:
+        claims.append(limit)
+        return claim(limit)
+
+    outbox._claim = watched_claim  # type: ignore[method-assign]
+    reply = _reply_claimed_in_its_transaction(engine, outbox, FIRST_CHAT, "thank you")
+    assert reply is not None and reply.text == "thank you"
+    outbox.send_claimed(reply)
+    assert outbox.holding == 1
+    await asyncio.wait_for(outbox.finish_held(), timeout=5)
+    assert telegram.received == {FIRST_CHAT: ["thank you"]}
+    assert _statuses(engine) == {OutboundStatus.SENT: 1}
+    assert claims == []
+
+
+async def test_a_reply_waits_its_turn_behind_an_earlier_message_to_the_same_chat(engine: Engine) -> None:
+    _queue(engine, chats=1, per_chat=1)  # "message 1 to ...", due and not yet sent
+    telegram = FakeTelegram(engine)
+    outbox = _outbox(engine, telegram)
+    earlier = _reply_claimed_in_its_transaction(engine, outbox, FIRST_CHAT, "the reply")
+    assert earlier is not None and earlier.text == f"message 1 to {FIRST_CHAT}"  # the earlier one goes first
+    outbox.send_claimed(earlier)
+    await outbox.finish_held()
+    assert await outbox.drain() == 1  # the reply, once the earlier message is recorded
+    assert telegram.received == {FIRST_CHAT: [f"message 1 to {FIRST_CHAT}", "the reply"]}
+    assert telegram.overtaking == []
+
+
+async def test_no_reply_is_claimed_while_the_sender_holds_a_full_batch(engine: Engine) -> None:
+    telegram = FakeTelegram(engine)
+    outbox = _outbox(engine, telegram)
+    release = asyncio.Event()
+    sending = telegram.send_html
+
+    async def held_up(**message: Any) -> int:
+        await release.wait()
+        return await sending(**message)
+
+    telegram.send_html = held_up  # type: ignore[method-assign]
+    for n in range(BATCH):
+        claimed = _reply_claimed_in_its_transaction(engine, outbox, FIRST_CHAT + n, f"reply {n}")
+        outbox.send_claimed(claimed)
+    assert outbox.holding == BATCH
+    assert _reply_claimed_in_its_transaction(engine, outbox, FIRST_CHAT + BATCH, "one too many") is None
+    release.set()
+    await outbox.finish_held()
+    assert await outbox.drain() == 1  # left for the outbox's own claim, and sent
+    assert _statuses(engine) == {OutboundStatus.SENT: BATCH + 1}
+    assert max(telegram.held_at_each_send) <= BATCH

@@ -3,7 +3,8 @@
 Every reply runs this path, and it is most of what a reply costs (docs/performance.md, section 1). A per-row
 ORM read or write slipping back in (the first version ran about 20 statements a reply) would otherwise show
 only as a slower benchmark. The statements counted are those run while the update is processed, in its own
-transaction; the outbox's (claim, record sent) run in other tasks and are not counted here.
+transaction (including claiming the reply, which is sent straight after commit); the outbox's own claims and
+its records of what was sent run in other tasks and are not counted here.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from sqlalchemy.engine import Engine
 
 from tests.bot.world import World
 
-# BEGIN, take the update, the patient, the open check-in (with its episode), the answer, retire the old
-# buttons, the new state, the next question's buttons, the message: 9. Two to spare.
+# BEGIN, take the update, the open check-in (with its episode and patient), the answer, retire the old
+# buttons, the new state, the next question's buttons, the message, and claiming it for sending straight
+# after commit: 9. Two to spare.
 BUDGET = 11
 PROCESSING: contextvars.ContextVar[bool] = contextvars.ContextVar("processing", default=False)
 

@@ -185,7 +185,10 @@ class World:
     # ------------------------------------------------------------------------------ time
 
     async def advance(self, delta: timedelta) -> None:
-        """Move the clock on in one jump (no tick in between, as after downtime), then tick once."""
+        """Move the clock on in one jump (no tick in between, as after downtime), then tick once. Sends
+        under way finish first: hours do not pass between Telegram taking a message and our recording
+        it (moved past the claim's lease, a message still being recorded would be claimed again)."""
+        await self.emulator.wait_until(lambda: self.service.outbox.holding == 0, timeout=10)
         self.clock.advance(delta)
         await self.service.tick()
 

@@ -8,6 +8,7 @@ safety targets (no red missed, amber-or-red recall >= 95%, green specificity >= 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -21,7 +22,8 @@ from hypothesis import strategies as st
 import flows.screening as screening_module
 from flows.levels import Level
 from flows.screening import SCREENING_FAILED, LexiconError, Screening, rule_ids, screen
-from flows.screening._lexicon import parse_lexicon
+from flows.screening._lexicon import Pattern, any_of, lexicon, parse_lexicon
+from flows.screening._text import normalise
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -452,3 +454,49 @@ def test_the_main_corpus_is_big_and_mixed_as_agreed() -> None:
     assert 0.30 <= counts["red"] / total <= 0.40
     assert 0.20 <= counts["amber"] / total <= 0.30
     assert 0.35 <= counts["green"] / total <= 0.45
+
+
+def _phrases_found_both_ways(text: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(what screening finds with each concept's one-regex pre-check, what every pattern finds one by one)."""
+    lex = lexicon()
+    prepared = normalise(text)
+    checked = screening_module._Evaluation(prepared, lex).matches
+    every = {name: screening_module._find(prepared.text, name, p) for name, p in lex.concepts.items()}
+    return checked, every
+
+
+def test_the_pre_check_finds_exactly_the_phrases_every_pattern_finds_in_the_corpora() -> None:
+    texts = [
+        row["text"] for name in ("messages.jsonl", "holdout.jsonl", "holdout2.jsonl") for row in _load(name)
+    ]
+    texts += [text for text in RULE_EXAMPLES.values()]
+    for text in texts:
+        checked, every = _phrases_found_both_ways(text)
+        assert checked == every, text
+    assert sum(bool(found) for text in texts for found in _phrases_found_both_ways(text)[0].values()) > len(
+        texts
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["no", "fever", "numb", "legs", "wee", "38.5", "sugar 19", "bum", "not", "can't", "feel"]
+        )
+        | st.text(max_size=12),
+        max_size=12,
+    )
+)
+def test_the_pre_check_finds_exactly_the_phrases_every_pattern_finds_in_any_text(words: list[str]) -> None:
+    checked, every = _phrases_found_both_ways(" ".join(words))
+    assert checked == every
+
+
+def test_patterns_that_cannot_be_joined_into_one_pre_check_are_refused() -> None:
+    with pytest.raises(LexiconError, match="backreferences"):
+        any_of([Pattern(regex=re.compile(r"(a)\1"))])
+    joined = any_of(
+        [Pattern(regex=re.compile(r"(?P<value>\d+) c")), Pattern(regex=re.compile(r"(?P<value>\d+) f"))]
+    )
+    assert joined.search("it is 38 c") and not joined.search("it is 38 k")

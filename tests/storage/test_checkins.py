@@ -174,13 +174,14 @@ def test_a_check_in_comes_with_its_episode_and_patient(session: Session) -> None
 def test_an_open_conversation_comes_with_its_episode_and_patient(session: Session) -> None:
     enrolment, patient = enrol_connected(session)
     day1 = enrolment.checkins[0]
-    assert day1.id is not None and patient.id is not None
-    assert awaiting_checkin_context(session=session, patient_id=patient.id) is None  # nothing asked yet
+    chat_id = patient.telegram_chat_id
+    assert day1.id is not None and chat_id is not None
+    assert awaiting_checkin_context(session=session, chat_id=chat_id) is None  # nothing asked yet
     _claim(session, at=DAY)
     mark_checkin_awaiting_reply(
         session=session, checkin_id=day1.id, owner="worker-a", state_json="{}", now=NOW + DAY
     )
-    context = awaiting_checkin_context(session=session, patient_id=patient.id)
+    context = awaiting_checkin_context(session=session, chat_id=chat_id)
     assert context is not None
     assert (context.checkin, context.episode, context.patient) == (day1, enrolment.episode, patient)
 
@@ -189,7 +190,7 @@ def test_two_workers_answering_one_patient_take_turns(engine: Engine) -> None:
     """The second reads the open check-in only once the first has committed its new state."""
     with session_scope(engine) as session:
         enrolment, patient = enrol_connected(session)
-        checkin_id, patient_id = enrolment.checkins[0].id or 0, patient.id or 0
+        checkin_id, chat_id = enrolment.checkins[0].id or 0, patient.telegram_chat_id or 0
         _claim(session, at=DAY)
         mark_checkin_awaiting_reply(
             session=session, checkin_id=checkin_id, owner="worker-a", state_json="{}", now=NOW + DAY
@@ -198,11 +199,11 @@ def test_two_workers_answering_one_patient_take_turns(engine: Engine) -> None:
 
     def second_worker() -> None:
         with session_scope(engine) as session:
-            context = awaiting_checkin_context(session=session, patient_id=patient_id)
+            context = awaiting_checkin_context(session=session, chat_id=chat_id)
             seen.append(context.checkin.state_json if context else None)
 
     with session_scope(engine) as first:
-        assert awaiting_checkin_context(session=first, patient_id=patient_id) is not None
+        assert awaiting_checkin_context(session=first, chat_id=chat_id) is not None
         worker = threading.Thread(target=second_worker)
         worker.start()
         worker.join(timeout=0.3)

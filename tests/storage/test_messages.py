@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from storage.messages import (
     TELEGRAM_MAX_TEXT,
+    claim_next_for_chat,
     claim_outbound,
     enqueue_message,
     get_outbound,
@@ -17,6 +18,7 @@ from storage.messages import (
     mark_sent,
     mark_sent_many,
     outbox_backlog,
+    queued_in,
 )
 from storage.models import MessagePurpose, OutboundMessage, OutboundStatus
 from tests.storage.factories import NOW
@@ -34,7 +36,7 @@ def _queue(
     dedupe_key: str | None = None,
     not_before: datetime | None = None,
 ) -> OutboundMessage:
-    return enqueue_message(
+    message_id = enqueue_message(
         session=session,
         chat_id=chat_id,
         text=text,
@@ -43,6 +45,9 @@ def _queue(
         dedupe_key=dedupe_key,
         not_before=not_before,
     )
+    message = session.get(OutboundMessage, message_id)
+    assert message is not None
+    return message
 
 
 def _claim(
@@ -166,3 +171,72 @@ def test_the_backlog_counts_messages_due_and_unsent(session: Session) -> None:
     _queue(session, chat_id=OTHER_CHAT, not_before=NOW + timedelta(hours=1))
     assert outbox_backlog(session=session, now=NOW) == 1
     assert outbox_backlog(session=session, now=NOW + timedelta(hours=1)) == 2
+
+
+def _claim_chat(session: Session, chat_id: int = CHAT, *, at: timedelta = timedelta(0)) -> int | None:
+    claimed = claim_next_for_chat(session=session, chat_id=chat_id, now=NOW + at, owner="a", lease=LEASE)
+    return None if claimed is None else claimed.id
+
+
+def test_claiming_for_one_chat_takes_its_next_message_only_and_under_a_lease(session: Session) -> None:
+    question = _queue(session, "question")
+    advice = _queue(session, "advice")
+    elsewhere = _queue(session, "other chat", chat_id=OTHER_CHAT)
+
+    claimed = claim_next_for_chat(session=session, chat_id=CHAT, now=NOW, owner="a", lease=LEASE)
+    assert claimed is not None
+    assert (claimed.id, claimed.chat_id, claimed.text, claimed.purpose, claimed.attempts) == (
+        question.id,
+        CHAT,
+        "question",
+        MessagePurpose.CHECKIN_QUESTION,
+        1,
+    )
+    session.refresh(question)
+    assert (question.status, question.lease_owner, question.lease_until) == (
+        OutboundStatus.SENDING,
+        "a",
+        NOW + LEASE,
+    )
+    assert _claim_chat(session) is None  # the advice waits for the question to be recorded
+    assert _claim(session) == [elsewhere]  # other chats are left to the outbox's own claim
+    mark_sent(session=session, message_id=question.id or 0, telegram_message_id=11, now=NOW)
+    assert _claim_chat(session) == advice.id
+
+
+def test_claiming_for_one_chat_follows_the_outboxs_rules(session: Session) -> None:
+    """Held back by an earlier message being sent or waiting for a retry; not by one queued for later; an
+    abandoned claim is taken over once its lease has run out."""
+    reminder = _queue(session, "reminder", not_before=NOW + timedelta(hours=4))
+    question = _queue(session, "question")
+    advice = _queue(session, "advice")
+    assert _claim_chat(session) == question.id
+    assert _claim_chat(session, at=LEASE - SECOND) is None
+    assert _claim_chat(session, at=LEASE) == question.id  # its claimer is gone: taken over
+    assert mark_retry(
+        session=session,
+        message_id=question.id or 0,
+        owner="a",
+        not_before=NOW + LEASE + 5 * SECOND,
+        error="RetryAfter(5)",
+        now=NOW + LEASE,
+    )
+    assert _claim_chat(session, at=LEASE + SECOND) is None  # the advice waits behind the retry
+    assert _claim_chat(session, at=LEASE + 5 * SECOND) == question.id
+    mark_sent(session=session, message_id=question.id or 0, telegram_message_id=12, now=NOW + LEASE)
+    assert _claim_chat(session, at=LEASE + 5 * SECOND) == advice.id
+    assert reminder.status == OutboundStatus.PENDING
+
+
+def test_nothing_to_claim_for_a_chat_with_nothing_due(session: Session) -> None:
+    _queue(session, "reminder", not_before=NOW + timedelta(hours=4))
+    assert _claim_chat(session) is None
+    assert _claim_chat(session, chat_id=OTHER_CHAT) is None
+
+
+def test_a_session_knows_which_messages_it_has_queued(session: Session) -> None:
+    assert queued_in(session) == []
+    first = _queue(session, "first")
+    again = _queue(session, "keyed", dedupe_key="k")
+    _queue(session, "keyed again", dedupe_key="k")  # already queued: nothing new
+    assert queued_in(session) == [first.id, again.id]
