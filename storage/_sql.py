@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import String, bindparam, insert, literal_column, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -45,6 +45,14 @@ def insert_unless_exists(session: Session, model: type[SQLModel], values: dict[s
         _INSERTS[key] = statement
     session.flush()  # keep statement order: rows the ORM still holds go first
     return session.connection().execute(statement, values).scalar_one_or_none()
+
+
+def without_index(column: Any) -> Any:
+    """A text column as ``column || ''``: the same value, which no index on the column can serve. For a
+    filter that must not drive the query: SQLite has no statistics to go on, and given "this patient's
+    check-ins with status X" it walks every check-in with status X (the (status, due_at) index), whoever
+    the patient, rather than the few rows of the patient's own episodes."""
+    return type_coerce(column, String).concat(literal_column("''"))
 
 
 def column_values(row: SQLModel) -> dict[str, Any]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlmodel import Session
 
 from storage.audit import audit_trail
@@ -28,7 +30,8 @@ from storage.checkins import (
     save_checkin_state,
     schedule_checkin,
 )
-from storage.db import session_scope
+from storage.db import make_engine, session_scope
+from storage.migrate import upgrade
 from storage.models import CheckInStatus, PatientStatus
 from storage.patients import set_patient_status
 from tests.storage.factories import DAY, HOUR, NOW, enrol, enrol_connected, run_together
@@ -243,3 +246,41 @@ def test_a_claimed_check_in_can_be_postponed_only_by_its_claimer(session: Sessio
     assert postpone_checkin(session=session, checkin_id=first.id, owner="w1", due_at=NOW + 3 * DAY)
     assert first.status == CheckInStatus.SCHEDULED and first.due_at == NOW + 3 * DAY
     assert enrolment.episode.id is not None
+
+
+def test_one_patients_lookups_never_walk_every_patients_check_ins(tmp_path: Path) -> None:
+    """SQLite plans without statistics: given "this patient's check-ins with status X" it may walk every
+    check-in with status X through the (status, due_at) index. Each lookup a patient's message or a staff
+    action makes must reach the patient's own rows only. (SQLite's query plans; PostgreSQL plans from
+    statistics.)"""
+    url = f"sqlite:///{tmp_path / 'plans.sqlite3'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        _check_plans(session)
+    engine.dispose()
+
+
+def _check_plans(session: Session) -> None:
+    enrolment, patient = enrol_connected(session)
+    chat_id, patient_id = patient.telegram_chat_id or 0, patient.id or 0
+    statements: list[tuple[str, Any]] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    event.listen(Engine, "before_cursor_execute", note)
+    try:
+        awaiting_checkin_context(session=session, chat_id=chat_id)
+        awaiting_checkin_for_patient(session=session, patient_id=patient_id)
+        bring_next_checkin_forward(session=session, episode_id=enrolment.episode.id or 0, actor="t", now=NOW)
+    finally:
+        event.remove(Engine, "before_cursor_execute", note)
+    assert len(statements) >= 3
+    connection = session.connection()
+    for statement, parameters in statements:
+        plan = " ".join(
+            row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        )
+        assert "ix_checkin_status_due_at" not in plan, (statement, plan)
