@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 POLL_TIMEOUT = 20
 # Updates recorded and waiting to be processed before polling pauses: ten of Telegram's batches.
 RECEIVED_AHEAD = 1000
+# Updates processed in one transaction at most (each under a savepoint); the replies go once it commits.
+PROCESS_TOGETHER = 20
 SHUTDOWN_GRACE_SECONDS = 15
 
 
@@ -161,17 +163,21 @@ class Service:
                 await received.put((update_id, parsed.get(update_id)))
 
     async def _process_received(self, received: asyncio.Queue[tuple[int, Update | None]]) -> None:
-        """One update at a time, in the order received."""
+        """In the order received, up to PROCESS_TOGETHER at a time in one transaction (what has arrived
+        while the last ones were processed: one at a time when things are quiet)."""
         while True:
-            update_id, update = await received.get()
+            batch = [await received.get()]
+            while len(batch) < PROCESS_TOGETHER and not received.empty():
+                batch.append(received.get_nowait())
             try:
-                await self.inbound.process(update_id, update=update)
+                await self.inbound.process_many(batch)
             except Exception:
                 # Recorded, so not lost: processed at the next start (or left for staff to see).
-                log.exception("update %s could not be processed now", update_id)
+                log.exception("updates %s could not be processed now", [update_id for update_id, _ in batch])
             finally:
-                received.task_done()
-            # Let the sends and the next poll move between updates (processing holds the event loop).
+                for _ in batch:
+                    received.task_done()
+            # Let the sends and the next poll move between batches (processing holds the event loop).
             await asyncio.sleep(0)
 
     async def _tick_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:

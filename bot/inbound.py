@@ -2,9 +2,11 @@
 
 Polling: the next getUpdates (which acknowledges the batch) is only called after the batch is recorded.
 Webhook: the update is recorded before the 200 goes back. Processing runs python-telegram-bot's own
-handlers inside one transaction per update (``Unit``): what they decide and the outbox messages commit
-together with "processed", or not at all. An update recorded but not processed (a crash) is processed
-at the next start. An update delivered twice is recorded once (update_id is unique).
+handlers for each update (``Unit``) in one transaction; updates received together share it, each under a
+savepoint. What the handlers decide and the outbox messages commit together with "processed", or not at
+all. The reply is claimed in that transaction and sent as soon as it commits. An update recorded but not
+processed (a crash) is processed at the next start. An update delivered twice is recorded once (update_id
+is unique).
 
 If processing fails, the patient is never left without a reply and staff are told: the update is marked
 failed, an escalation carries its text, and the patient gets a short "please call" message.
@@ -15,7 +17,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,7 +26,7 @@ from sqlalchemy import Engine
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
-from bot.outbox import Outbox, Queued
+from bot.outbox import Outbox, Queued, TakenSends
 from bot.render import info
 from flows.clinic import Clinic
 from flows.levels import Level
@@ -56,6 +58,19 @@ class Unit:
 
 
 CURRENT: contextvars.ContextVar[Unit] = contextvars.ContextVar("aftercare_unit")
+
+
+@dataclass(kw_only=True)
+class _Handled:
+    """What processing one update came to, for what follows its commit."""
+
+    update_id: int
+    update: Update | None = None  # parsed already by the caller, or None (parsed from the payload)
+    payload_json: str = "{}"
+    unit: Unit | None = None  # None: not taken (processed already, or by another worker)
+    queued: list[int] = field(default_factory=list)  # the outbox messages it queued
+    reply: Queued | None = None  # the one claimed to be sent straight after commit
+    error: BaseException | None = None
 
 
 def current() -> Unit:
@@ -106,50 +121,101 @@ class Inbound:
 
     async def process(self, update_id: int, *, update: Update | None = None) -> None:
         """Process a recorded update once. ``update``: the parsed update, when the caller has it already."""
-        payload_json = "{}"
-        unit: Unit | None = None
-        reply: Queued | None = None
-        queued: list[int] = []
+        await self.process_many([(update_id, update)])
+
+    async def process_many(self, updates: Sequence[tuple[int, Update | None]]) -> None:
+        """Process recorded updates once each, in order, in one transaction: a savepoint for each, so one
+        that fails is rolled back alone and handled as a failure (below). Committing once for several
+        updates costs far less than once for each (SQLite writes each changed page once per commit).
+        If the transaction as a whole fails (the database went away), each update is tried on its own."""
+        handled: list[_Handled] = []
+        single = len(updates) == 1
+        sends: TakenSends | None = None
         try:
             with session_scope(self.engine) as session:
-                # Taken (and marked processed) in the same transaction as the handlers' work: processed
-                # once, even by two workers, and never marked processed without that work.
-                now = self.now()
-                taken = take_inbound_update(session=session, update_id=update_id, now=now)
-                if taken is None:
-                    return  # already processed, or another worker has it now
-                payload_json = taken.payload_json
-                if update is None:
-                    update = Update.de_json(json.loads(payload_json), self.application.bot)
-                unit = Unit(session=session, now=now, inbound_id=taken.id)
-                token = CURRENT.set(unit)
-                try:
-                    await self.application.process_update(update)
-                finally:
-                    CURRENT.reset(token)
-                if unit.error is not None:
-                    raise unit.error
-                queued = queued_in(session)
-                if queued and self.outbox is not None and taken.chat_id is not None:
-                    reply = self.outbox.claim_reply(session, chat_id=taken.chat_id, now=now)
+                if self.outbox is not None:  # sends waiting to be recorded: here, rather than on their own
+                    sends = self.outbox.take_sent(session, now=self.now())
+                for update_id, update in updates:
+                    outcome = _Handled(update_id=update_id, update=update)
+                    handled.append(outcome)
+                    if single:  # the transaction is the savepoint
+                        await self._handle(session, outcome)
+                        continue
+                    savepoint = session.begin_nested()
+                    try:
+                        await self._handle(session, outcome)
+                        savepoint.commit()
+                    except Exception as exc:
+                        savepoint.rollback()
+                        self._drop_reply(outcome)
+                        outcome.error = exc
         except Exception as exc:
-            log.exception("update %s failed", update_id)
-            self._failed(update_id, json.loads(payload_json), exc)
-            self.on_processed()  # the apology
-            return
-        if unit is None:
-            return
-        if reply is not None and self.outbox is not None:
-            self.outbox.send_claimed(reply)  # committed: send it now (no await since the claim)
-        self.processed += 1
-        for action in unit.after_commit:
-            try:
-                await action()
-            except Exception:
-                log.warning("after-commit action for update %s failed", update_id, exc_info=True)
-        if any(reply is None or message_id != reply.id for message_id in queued):
+            if sends is not None and self.outbox is not None:
+                self.outbox.sent_not_recorded(sends)
+            for outcome in handled:  # all rolled back
+                self._drop_reply(outcome)
+            if not single:
+                log.warning("processing %s updates together failed; each on its own now", len(updates))
+                for update_id, update in updates:
+                    try:
+                        await self.process_many([(update_id, update)])
+                    except Exception:
+                        # Recorded, so not lost: processed at the next start (or left for staff to see).
+                        log.exception("update %s could not be processed now", update_id)
+                return
+            handled[-1].error = exc
+        if sends is not None and self.outbox is not None:
+            self.outbox.sent_recorded(sends)
+        failed = [outcome for outcome in handled if outcome.error is not None]
+        for outcome in failed:
+            log.error("update %s failed", outcome.update_id, exc_info=outcome.error)
+            assert outcome.error is not None
+            self._failed(outcome.update_id, json.loads(outcome.payload_json), outcome.error)
+        wake = bool(failed)  # the apologies
+        for outcome in handled:
+            if outcome.unit is None or outcome.error is not None:
+                continue  # not taken (processed already, or by another worker), or failed
+            if outcome.reply is not None and self.outbox is not None:
+                self.outbox.send_claimed(outcome.reply)  # committed: send it now (no await since the claim)
+            self.processed += 1
+            for action in outcome.unit.after_commit:
+                try:
+                    await action()
+                except Exception:
+                    log.warning("after-commit action for update %s failed", outcome.update_id, exc_info=True)
             # Queued and not on its way yet (a second message, a staff alert): the outbox's own claim.
+            wake = wake or any(outcome.reply is None or m != outcome.reply.id for m in outcome.queued)
+        if wake:
             self.on_processed()
+
+    def _drop_reply(self, outcome: _Handled) -> None:
+        if outcome.reply is not None and self.outbox is not None:
+            self.outbox.drop_claim(outcome.reply)
+        outcome.reply = None
+
+    async def _handle(self, session: Any, outcome: _Handled) -> None:
+        """One update's work, in ``session``'s transaction; what happened is noted in ``outcome``."""
+        # Taken (and marked processed) in the same transaction as the handlers' work: processed once, even
+        # by two workers, and never marked processed without that work.
+        now = self.now()
+        taken = take_inbound_update(session=session, update_id=outcome.update_id, now=now)
+        if taken is None:
+            return  # already processed, or another worker has it now
+        outcome.payload_json = taken.payload_json
+        update = outcome.update or Update.de_json(json.loads(taken.payload_json), self.application.bot)
+        queued_before = len(queued_in(session))
+        unit = Unit(session=session, now=now, inbound_id=taken.id)
+        token = CURRENT.set(unit)
+        try:
+            await self.application.process_update(update)
+        finally:
+            CURRENT.reset(token)
+        if unit.error is not None:
+            raise unit.error
+        outcome.unit = unit
+        outcome.queued = queued_in(session)[queued_before:]
+        if outcome.queued and self.outbox is not None and taken.chat_id is not None:
+            outcome.reply = self.outbox.claim_reply(session, chat_id=taken.chat_id, now=now)
 
     async def process_backlog(self) -> int:
         """Updates recorded before a crash or restart but never processed."""

@@ -21,6 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Protocol
 
 from sqlalchemy import Engine
@@ -52,6 +53,7 @@ BATCH = 60
 # Claim more once no more than this many are still held: a second of sending left to claim the next ones in.
 REFILL_AT = BATCH // 2
 RECORD_EVERY = 0.1  # seconds: at most one "sent" transaction this often, taking all accepted since
+RECORD_AT_ONCE = 20  # ... unless this many are waiting: a burst of replies is recorded without the wait
 RECORD_ATTEMPTS = 5
 Sent = tuple[int, int]  # (our message id, Telegram's message id)
 
@@ -89,16 +91,25 @@ class Queued:
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class TakenSends:
+    sent: list[Sent]
+    done: asyncio.Future[None]  # what the senders wait on: resolved once these are recorded
+
+
 @dataclass(kw_only=True)
 class SentRecorder:
     """Records the messages Telegram accepted as sent, several per transaction: one write at a time, at most
-    one every ``delay`` seconds, each taking everything accepted since the last. Alone, a message is recorded
-    at once; at 30 a second, about three share a transaction instead of one each (SQLite has a single
-    writer, shared with the scheduler's tick and with patients' replies)."""
+    one every ``delay`` seconds (unless ``enough`` are waiting), each taking everything accepted since the
+    last. Alone, a message is recorded at once; at 30 a second, about three share a transaction instead of
+    one each (SQLite has a single writer, shared with the scheduler's tick and with patients' replies). A
+    burst of replies does not wait: each held message counts towards the outbox's BATCH until recorded."""
 
     write: Callable[[list[Sent]], Awaitable[None]]
     delay: float = RECORD_EVERY
+    enough: int = RECORD_AT_ONCE
     _waiting: list[Sent] = field(default_factory=list)
+    _enough_waiting: asyncio.Event = field(default_factory=asyncio.Event)
     _recorded: asyncio.Future[None] | None = None  # resolved when _waiting has been written
     _one_at_a_time: asyncio.Lock = field(default_factory=asyncio.Lock)
     _last_write: float = float("-inf")  # event loop time
@@ -107,6 +118,8 @@ class SentRecorder:
     async def record(self, sent: Sent) -> None:
         """Returns once this message is recorded as sent; raises what recording it raised."""
         self._waiting.append(sent)
+        if len(self._waiting) >= self.enough:
+            self._enough_waiting.set()
         if self._recorded is None:
             self._recorded = asyncio.get_running_loop().create_future()
             writer = asyncio.create_task(self._write_next(self._recorded))
@@ -115,12 +128,40 @@ class SentRecorder:
         # shielded: one sender cancelled (shutdown) must not cancel the write the others wait for
         await asyncio.shield(self._recorded)
 
+    def take(self) -> TakenSends | None:
+        """The sends waiting to be recorded, for a transaction that is open anyway (a batch of patients'
+        updates) to record them: no transaction of their own, and no wait for SQLite's write lock. Then
+        ``recorded`` once that transaction commits, or ``give_back`` if it rolls back."""
+        if not self._waiting or self._recorded is None:
+            return None
+        taken = TakenSends(sent=self._waiting, done=self._recorded)
+        self._waiting, self._recorded = [], None  # the writer task for them finds nothing to do
+        return taken
+
+    def recorded(self, taken: TakenSends) -> None:
+        taken.done.set_result(None)
+
+    def give_back(self, taken: TakenSends) -> None:
+        """The transaction that took them rolled back: they wait for the next write again."""
+        self._waiting = taken.sent + self._waiting
+        if self._recorded is None:
+            self._recorded = taken.done
+            writer = asyncio.create_task(self._write_next(taken.done))
+            self._writers.add(writer)
+            writer.add_done_callback(self._writers.discard)
+        else:  # recorded with the group already waiting: done when that is
+            self._recorded.add_done_callback(partial(_settle_as, taken.done))
+
     async def _write_next(self, recorded: asyncio.Future[None]) -> None:
         loop = asyncio.get_running_loop()
         async with self._one_at_a_time:
             wait = self._last_write + self.delay - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
+            if wait > 0 and len(self._waiting) < self.enough:
+                self._enough_waiting.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._enough_waiting.wait(), timeout=wait)
+            if self._recorded is not recorded:
+                return  # taken and recorded by a transaction that was open anyway (take)
             sent, self._waiting, self._recorded = self._waiting, [], None  # later sends wait for the next
             self._last_write = loop.time()
             try:
@@ -146,6 +187,7 @@ class Outbox:
     # slots a claim in progress has reserved): whether drain claimed them or a reply was handed over.
     _held: set[asyncio.Task[None]] = field(default_factory=set, init=False)
     _reserved: int = field(default=0, init=False)
+    _promised: int = field(default=0, init=False)  # claimed by claim_reply, transaction not yet ended
     _finished: asyncio.Event = field(default_factory=asyncio.Event, init=False)
 
     def __post_init__(self) -> None:
@@ -163,18 +205,44 @@ class Outbox:
 
     def claim_reply(self, session: Session, *, chat_id: int, now: datetime) -> Queued | None:
         """In the transaction that has just queued a reply to ``chat_id``: claim the chat's next message
-        (that reply, unless an earlier one is still due), if this sender has room. Pass it to ``send_claimed``
-        straight after commit, with no await in between (so the room is still there). The reply then goes
-        out at once, without waiting for drain's next claim (a transaction of its own, in a worker thread)."""
-        if len(self._held) + self._reserved >= BATCH:
+        (that reply, unless an earlier one is still due), if this sender has room. Once the transaction has
+        committed, pass it to ``send_claimed``; if it rolled back, to ``drop_claim``. The reply then goes
+        out at once, without waiting for drain's next claim (a transaction of its own, in a worker thread).
+        Claims not yet handed over count towards BATCH, as the messages held do."""
+        if len(self._held) + self._reserved + self._promised >= BATCH:
             return None  # drain sends it in turn
         claimed = claim_next_for_chat(
             session=session, chat_id=chat_id, now=now, owner=self.owner, lease=self.lease
         )
-        return None if claimed is None else Queued.of(claimed)
+        if claimed is None:
+            return None
+        self._promised += 1
+        return Queued.of(claimed)
+
+    def take_sent(self, session: Session, *, now: datetime) -> TakenSends | None:
+        """Record, in the caller's transaction, the sends waiting to be recorded (see SentRecorder.take).
+        After commit pass the result to ``sent_recorded``; after a rollback to ``sent_not_recorded``."""
+        taken = self.recorder.take()
+        if taken is not None:
+            mark_sent_many(session=session, sent=taken.sent, now=now)
+        return taken
+
+    def sent_recorded(self, taken: TakenSends) -> None:
+        self.recorder.recorded(taken)
+
+    def sent_not_recorded(self, taken: TakenSends) -> None:
+        self.recorder.give_back(taken)
 
     def send_claimed(self, message: Queued) -> None:
         """Start sending a message claimed by ``claim_reply`` (its transaction committed)."""
+        self._promised -= 1
+        self._start(message)
+
+    def drop_claim(self, message: Queued) -> None:
+        """The transaction that claimed ``message`` rolled back: the claim went with it."""
+        self._promised -= 1
+
+    def _start(self, message: Queued) -> None:
         task = asyncio.create_task(self._deliver(message), name=f"outbound-{message.id}")
         self._held.add(task)
         task.add_done_callback(self._release)
@@ -215,7 +283,11 @@ class Outbox:
                     finished.clear()
                     await finished.wait()
                     continue
-                room = BATCH - len(held)
+                room = BATCH - len(held) - self._promised
+                if room <= 0:  # replies claimed in a transaction still open take the rest
+                    finished.clear()
+                    await finished.wait()
+                    continue
                 # Database work runs in a worker thread: waiting for SQLite's write lock (the scheduler's
                 # tick holds it in its own thread) must never stall the event loop and the sends on it.
                 self._reserved += room  # replies handed over meanwhile must not take these slots
@@ -229,7 +301,7 @@ class Outbox:
                 handled += len(batch)
                 # one message per chat (claim_outbound keeps each chat in order), so these may go in parallel
                 for message in batch:
-                    self.send_claimed(message)
+                    self._start(message)
         finally:
             if held:
                 await asyncio.gather(*held)
@@ -347,6 +419,17 @@ class Outbox:
                 trigger_text=f"({reason})",
                 now=now,
             )
+
+
+def _settle_as(target: asyncio.Future[None], source: asyncio.Future[None]) -> None:
+    if target.done():
+        return
+    if source.cancelled():
+        target.cancel()
+    elif (error := source.exception()) is not None:
+        target.set_exception(error)
+    else:
+        target.set_result(None)
 
 
 def _seconds(value: int | timedelta) -> float:

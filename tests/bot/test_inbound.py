@@ -9,9 +9,12 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlmodel import col, select
 
+from bot.desk import Desk
 from bot.emulator import EmulatorUser
+from bot.inbound import Inbound
 from flows.levels import Level
 from flows.messages import say
 from storage.db import session_scope
@@ -186,19 +189,19 @@ async def test_the_next_poll_goes_out_while_a_batch_is_being_processed(world: Wo
     phone = await world.join("Sam")
     await _first_question(world, phone)
     inbound = world.service.inbound
-    process = inbound.process
+    process_many = inbound.process_many
     first_taken, go_on = asyncio.Event(), asyncio.Event()
 
-    async def slow_first(update_id: int, **kwargs: Any) -> None:
+    async def slow_first(updates: Any) -> None:
         if not first_taken.is_set():
             first_taken.set()
             await go_on.wait()  # processing takes a while
-        await process(update_id, **kwargs)
+        await process_many(updates)
 
-    inbound.process = slow_first  # type: ignore[method-assign]
+    inbound.process_many = slow_first  # type: ignore[method-assign]
     before = len(_inbound(world))
     await phone.press_button("No numbness")
-    await first_taken.wait()
+    await asyncio.wait_for(first_taken.wait(), timeout=10)
     await phone.send("my back aches a bit")
     # Recorded (ours, and acknowledged to Telegram) while the first is still being processed.
     await world.until(lambda: len(_inbound(world)) == before + 2, "the second update to be recorded")
@@ -213,17 +216,63 @@ async def test_on_stop_what_was_received_is_processed_before_the_service_ends(wo
     phone = await world.join("Sam")
     await _first_question(world, phone)
     inbound = world.service.inbound
-    process = inbound.process
+    process_many = inbound.process_many
     taken = asyncio.Event()
 
-    async def slow(update_id: int, **kwargs: Any) -> None:
+    async def slow(updates: Any) -> None:
         taken.set()
         await asyncio.sleep(0.2)
-        await process(update_id, **kwargs)
+        await process_many(updates)
 
-    inbound.process = slow  # type: ignore[method-assign]
+    inbound.process_many = slow  # type: ignore[method-assign]
     await phone.press_button("No numbness")
-    await taken.wait()
+    await asyncio.wait_for(taken.wait(), timeout=10)
     await world.stop()
     assert _inbound(world)[-1].status is InboundStatus.PROCESSED
     assert [a.question_id for a in _answers(world)] == ["numbness.day0"]
+
+
+async def test_updates_received_together_share_a_transaction_and_one_that_fails_fails_alone(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ann, bea, cal = [await world.join(name) for name in ("Ann", "Bea", "Cal")]
+    await world.advance(timedelta(hours=4))  # 13:00: everyone's day-0 check-in
+    for phone in (ann, bea, cal):
+        await world.bot_says(phone, "Do you have any numbness or heaviness")
+        await world.delivered(phone)
+    await world.stop()  # so that the three answers wait at Telegram and arrive together
+    await ann.press_button("No numbness")
+    await bea.send("I can't say")
+    await cal.press_button("No numbness")
+    text = Desk.text
+
+    def breaks_on_bea(desk: Desk, session: Any, *, chat_id: int, **kwargs: Any) -> None:
+        if chat_id == bea.chat_id:
+            raise RuntimeError("a bug in the desk")
+        text(desk, session, chat_id=chat_id, **kwargs)
+
+    batches: list[int] = []
+    process_many = Inbound.process_many
+
+    async def counted(inbound: Inbound, updates: Any) -> None:
+        batches.append(len(updates))
+        await process_many(inbound, updates)
+
+    monkeypatch.setattr(Desk, "text", breaks_on_bea)
+    monkeypatch.setattr(Inbound, "process_many", counted)
+    await world.start()
+    await world.bot_says(ann, "Since the injection, have you had a new rash")
+    await world.bot_says(cal, "Since the injection, have you had a new rash")
+    apology = await world.bot_says(bea, "Sorry, something went wrong on our side")
+    assert "NHS 111" in apology.text
+    assert batches[0] == 3  # one transaction for the three
+    statuses = {row.chat_id: row.status for row in _inbound(world)[-3:]}
+    assert statuses == {
+        ann.chat_id: InboundStatus.PROCESSED,
+        bea.chat_id: InboundStatus.FAILED,
+        cal.chat_id: InboundStatus.PROCESSED,
+    }
+    [escalation] = world.escalations()
+    assert (escalation.rule, escalation.trigger_text) == ("amber.system.message_not_processed", "I can't say")
+    assert escalation.patient_id == world.patient(bea).id
+    assert [a.question_id for a in _answers(world)] == ["numbness.day0", "numbness.day0"]  # Ann's and Cal's

@@ -222,3 +222,62 @@ async def test_no_reply_is_claimed_while_the_sender_holds_a_full_batch(engine: E
     assert await outbox.drain() == 1  # left for the outbox's own claim, and sent
     assert _statuses(engine) == {OutboundStatus.SENT: BATCH + 1}
     assert max(telegram.held_at_each_send) <= BATCH
+
+
+async def test_a_burst_of_sends_is_recorded_without_waiting_out_the_delay() -> None:
+    writes: list[list[Sent]] = []
+
+    async def write(sent: list[Sent]) -> None:
+        writes.append(sent)
+
+    recorder = SentRecorder(write=write, delay=30.0, enough=5)
+    await recorder.record((1, 101))  # at once: nothing written lately
+    # A long delay since: fewer than `enough` would wait it out; five are written straight away.
+    await asyncio.wait_for(asyncio.gather(*(recorder.record((n, 100 + n)) for n in range(2, 7))), timeout=5)
+    assert writes == [[(1, 101)], [(n, 100 + n) for n in range(2, 7)]]
+
+
+async def test_sends_taken_by_an_open_transaction_are_not_written_again_and_wait_for_its_commit() -> None:
+    writes: list[list[Sent]] = []
+
+    async def write(sent: list[Sent]) -> None:
+        writes.append(sent)
+
+    recorder = SentRecorder(write=write, delay=0.05)
+    await recorder.record((1, 101))
+    waiting = [asyncio.create_task(recorder.record((n, 100 + n))) for n in (2, 3)]
+    await asyncio.sleep(0)
+    taken = recorder.take()  # the inbound batch's transaction records them
+    assert taken is not None and taken.sent == [(2, 102), (3, 103)]
+    assert recorder.take() is None
+    await asyncio.sleep(0.1)  # past the delay: the writer finds nothing of its own to write
+    assert writes == [[(1, 101)]] and not any(task.done() for task in waiting)
+    recorder.recorded(taken)  # committed
+    await asyncio.wait_for(asyncio.gather(*waiting), timeout=1)
+    assert writes == [[(1, 101)]]
+
+
+async def test_sends_given_back_by_a_rolled_back_transaction_are_written_after_all() -> None:
+    writes: list[list[Sent]] = []
+
+    async def write(sent: list[Sent]) -> None:
+        writes.append(sent)
+
+    recorder = SentRecorder(write=write, delay=0.05)
+    await recorder.record((1, 101))
+    first = asyncio.create_task(recorder.record((2, 102)))
+    await asyncio.sleep(0)
+    taken = recorder.take()
+    assert taken is not None
+    second = asyncio.create_task(recorder.record((3, 103)))  # a new group, waiting for its write
+    await asyncio.sleep(0)
+    recorder.give_back(taken)  # rolled back: they join the group waiting
+    await asyncio.wait_for(asyncio.gather(first, second), timeout=1)
+    assert writes == [[(1, 101)], [(2, 102), (3, 103)]]
+    alone = asyncio.create_task(recorder.record((4, 104)))
+    await asyncio.sleep(0)
+    taken = recorder.take()
+    assert taken is not None
+    recorder.give_back(taken)  # nothing else waiting: written on their own
+    await asyncio.wait_for(alone, timeout=1)
+    assert writes[-1] == [(4, 104)]

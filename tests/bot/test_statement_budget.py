@@ -32,12 +32,12 @@ def statements(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[s
     """The SQL run while the service processes an update (a context variable marks that task)."""
     seen: list[str] = []
     inbound = world.service.inbound
-    process = inbound.process
+    process_many = inbound.process_many
 
-    async def marked(update_id: int, **kwargs: Any) -> None:
+    async def marked(updates: Any) -> None:
         token = PROCESSING.set(True)
         try:
-            await process(update_id, **kwargs)
+            await process_many(updates)
         finally:
             PROCESSING.reset(token)
 
@@ -45,7 +45,7 @@ def statements(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[s
         if PROCESSING.get():
             seen.append(" ".join(statement.split())[:80])
 
-    monkeypatch.setattr(inbound, "process", marked)
+    monkeypatch.setattr(inbound, "process_many", marked)
     event.listen(Engine, "before_cursor_execute", note)
     try:
         yield seen
