@@ -73,6 +73,9 @@ class _Match:
     span: Span
 
 
+NOTHING_FOUND = Screening(level=Level.GREEN, findings=(), discounted=())
+
+
 def rule_ids() -> tuple[str, ...]:
     """Every rule id in the lexicon, in file order (for the triage tool and the tests)."""
     return tuple(rule.id for rule in lexicon().rules)
@@ -111,11 +114,14 @@ class _Evaluation:
             name: _find(text, name, patterns) if lex.any_phrase[name].search(text) else []
             for name, patterns in lex.concepts.items()
         }
+        self.found_any = any(self.matches.values())
+        self.contextless = lex.contextless
+        if not self.found_any:  # most messages ("4", "no"): nothing to read the context of
+            return
         self.context: dict[Span, PhraseContext] = analyse(
             text, lex.cues, [m.span for found in self.matches.values() for m in found]
         )
         self.sentence_of = sentences(text).index_of
-        self.contextless = lex.contextless
 
     def set_aside(self, rule: Rule, match: _Match) -> tuple[bool, Reason | None]:
         """(counted, reason): whether the phrase counts for this rule, and why not when a context applies."""
@@ -171,6 +177,8 @@ class _Evaluation:
         return None
 
     def screening(self, lex: Lexicon) -> Screening:
+        if not self.found_any:  # no phrase of any concept: no rule can fire or have anything set aside
+            return NOTHING_FOUND
         fired: dict[str, tuple[Rule, _Match]] = {}
         aside: list[Discounted] = []
         for rule in lex.rules:

@@ -500,3 +500,19 @@ def test_patterns_that_cannot_be_joined_into_one_pre_check_are_refused() -> None
         [Pattern(regex=re.compile(r"(?P<value>\d+) c")), Pattern(regex=re.compile(r"(?P<value>\d+) f"))]
     )
     assert joined.search("it is 38 c") and not joined.search("it is 38 k")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["4", "No", "yes", "10/10", "ok thanks", "", "👍", "not sure"]) | st.text(max_size=20))
+def test_a_message_with_no_phrase_at_all_screens_green_without_reading_its_context(text: str) -> None:
+    """The shortcut for messages with no phrase of any concept decides what the full evaluation decides."""
+    lex = lexicon()
+    shortcut = screening_module._Evaluation(normalise(text), lex)
+    if shortcut.found_any:
+        return  # the full evaluation ran anyway
+    full = screening_module._Evaluation(normalise(text), lex)
+    full.found_any = True
+    full.context = {}
+    full.sentence_of = lambda position: 0
+    assert shortcut.screening(lex) == full.screening(lex) == screen(text)
+    assert screen(text).level is Level.GREEN
