@@ -18,6 +18,7 @@ refuses any request that carries one rather than carry code no test exercises.
 from __future__ import annotations
 
 from typing import Any, cast
+from urllib.parse import urlencode
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -25,6 +26,7 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 # PTB's HTTPXRequest defaults, kept so a slow or silent Telegram fails the same way it did.
 READ_TIMEOUT = 5.0
 WRITE_TIMEOUT = 5.0
@@ -110,10 +112,17 @@ class AiohttpRequest(BaseRequest):
                 connect=_given(connect_timeout, self._connect_timeout),
                 pool=_given(pool_timeout, self._pool_timeout),
             )
-        body = request_data.json_parameters if request_data is not None else None  # form-encoded
+        # Form-encoded here: aiohttp's own encoding of a dict builds a multipart writer first (a tenth of
+        # the cost of a send).
+        body = urlencode(request_data.json_parameters).encode() if request_data is not None else None
         try:
             async with session.request(
-                method, url, data=body, timeout=timeout, allow_redirects=False
+                method,
+                url,
+                data=body,
+                headers=_FORM if body else None,
+                timeout=timeout,
+                allow_redirects=False,
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:  # aiohttp's own timeouts are TimeoutErrors too

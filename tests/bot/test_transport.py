@@ -196,3 +196,12 @@ async def test_calls_before_initialize_and_after_shutdown_fail_loudly(server: Ru
     await request.shutdown()
     with pytest.raises(NetworkError, match="not initialized"):
         await sender.send_html(chat_id=1, text="hello", markup_json=None)
+
+
+async def test_any_text_arrives_as_written(emulator: Emulator, sender: MessageSender) -> None:
+    ann = emulator.new_user("Ann")
+    await ann.start()
+    text = "Café 👍 & 50% = 1+1?\nNew line; <b>bold</b> &amp; done"
+    await sender.send_html(chat_id=ann.chat_id, text=text, markup_json=None)
+    [message] = [entry for entry in ann.transcript() if entry.from_bot]
+    assert message.text == "Café 👍 & 50% = 1+1?\nNew line; bold & done"
