@@ -181,6 +181,7 @@ class Outbox:
     limits: SendLimits = field(default_factory=SendLimits)
     lease: timedelta = LEASE
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    idle_wait: float = 1.0  # seconds: with nothing to send, look again this often even if not woken
     sent: int = 0
     recorder: SentRecorder = field(init=False)
     # Messages claimed and not yet recorded, each being sent by its own task (at most BATCH, counting the
@@ -252,17 +253,19 @@ class Outbox:
         self._finished.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Send until ``stop`` is set; sleeps until woken (a message was queued) or a second has passed."""
+        """Send until ``stop`` is set; sleeps until woken (something was queued) or for ``idle_wait``."""
         while not stop.is_set():
+            # Cleared before the pass, not after it: a wake-up that comes while the pass runs (something
+            # queued just after its last claim) must not be lost, or that message waits out the second.
+            self.wake.clear()
             try:
                 handled = await self.drain(stop)
             except Exception:
                 log.exception("outbox pass failed; retrying")
                 handled = 0
             if handled == 0:
-                self.wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), timeout=1.0)
+                    await asyncio.wait_for(self.wake.wait(), timeout=self.idle_wait)
         await self.finish_held()  # replies handed over while drain was idle
 
     async def drain(self, stop: asyncio.Event | None = None) -> int:

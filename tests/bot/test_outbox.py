@@ -281,3 +281,35 @@ async def test_sends_given_back_by_a_rolled_back_transaction_are_written_after_a
     recorder.give_back(taken)  # nothing else waiting: written on their own
     await asyncio.wait_for(alone, timeout=1)
     assert writes[-1] == [(4, 104)]
+
+
+async def test_a_message_queued_while_a_pass_finishes_is_sent_at_once_not_at_the_next_look(
+    engine: Engine,
+) -> None:
+    """Woken just after a pass's last claim (a reply queued then): the wake-up is not lost."""
+    telegram = FakeTelegram(engine)
+    outbox = _outbox(engine, telegram)
+    outbox.idle_wait = 600.0  # a lost wake-up would wait this long
+    claim = outbox._claim
+    queued_late = False
+
+    def claim_then_queue(limit: int) -> list[Any]:
+        nonlocal queued_late
+        batch = claim(limit)
+        if not batch and not queued_late:  # this pass is about to end: now a reply is queued
+            queued_late = True
+            _queue(engine, chats=1, per_chat=1)
+            outbox.wake.set()
+        return batch
+
+    outbox._claim = claim_then_queue  # type: ignore[method-assign]
+    stop, sent = asyncio.Event(), asyncio.Event()
+    telegram.stop_after_first = sent
+    running = asyncio.create_task(outbox.run(stop))
+    try:
+        await asyncio.wait_for(sent.wait(), timeout=10)
+    finally:
+        stop.set()
+        outbox.wake.set()
+        await running
+    assert telegram.received == {FIRST_CHAT: [f"message 1 to {FIRST_CHAT}"]}
