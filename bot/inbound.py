@@ -33,9 +33,10 @@ from flows.levels import Level
 from storage.db import session_scope
 from storage.escalations import raise_escalation
 from storage.inbound import (
+    TakenUpdate,
     mark_inbound_failed,
     record_inbound_update,
-    take_inbound_update,
+    take_inbound_updates,
     unprocessed_updates,
 )
 from storage.messages import enqueue_message, queued_in
@@ -68,9 +69,8 @@ class _Handled:
     update: Update | None = None  # parsed already by the caller, or None (parsed from the payload)
     payload_json: str = "{}"
     unit: Unit | None = None  # None: not taken (processed already, or by another worker)
+    chat_id: int | None = None
     queued: list[int] = field(default_factory=list)  # the outbox messages it queued
-    reply: Queued | None = None  # the one claimed to be sent straight after commit
-    error: BaseException | None = None
 
 
 def current() -> Unit:
@@ -125,25 +125,37 @@ class Inbound:
 
     async def process_many(self, updates: Sequence[tuple[int, Update | None]]) -> None:
         """Process recorded updates once each, in order, in one transaction. Committing once for several
-        updates costs far less than once for each (SQLite writes each changed page once per commit). If
-        anything fails, all of it is rolled back and each update is processed again in a transaction of its
-        own, where a failure is handled as one (below): failures are rare, and a savepoint for each update
-        would cost two more statements on every one."""
+        updates costs far less than once for each (SQLite writes each changed page once per commit), and
+        taking them and claiming their replies are one statement each for all of them. If anything fails,
+        all of it is rolled back and each update is processed again in a transaction of its own, where a
+        failure is handled as one (below): failures are rare, and a savepoint for each update would cost
+        two more statements on every one."""
         handled: list[_Handled] = []
+        replies: list[Queued] = []
         sends: TakenSends | None = None
         try:
             with session_scope(self.engine) as session:
                 if self.outbox is not None:  # sends waiting to be recorded: here, rather than on their own
                     sends = self.outbox.take_sent(session, now=self.now())
+                # Taken (marked processed) in the same transaction as the handlers' work: processed once,
+                # even by two workers, and never marked processed without that work.
+                taken = take_inbound_updates(
+                    session=session, update_ids=[update_id for update_id, _ in updates], now=self.now()
+                )
                 for update_id, update in updates:
                     outcome = _Handled(update_id=update_id, update=update)
                     handled.append(outcome)
-                    await self._handle(session, outcome)
+                    if update_id in taken:  # else processed already, or another worker has it
+                        await self._handle(session, outcome, taken[update_id])
+                chats = {o.chat_id for o in handled if o.queued and o.chat_id is not None}
+                if chats and self.outbox is not None:
+                    replies = self.outbox.claim_replies(session, chat_ids=chats, now=self.now())
         except Exception as exc:
             if sends is not None and self.outbox is not None:
                 self.outbox.sent_not_recorded(sends)
-            for outcome in handled:  # all rolled back
-                self._drop_reply(outcome)
+            for reply in replies:  # rolled back with the rest
+                if self.outbox is not None:
+                    self.outbox.drop_claim(reply)
             if len(updates) > 1:
                 log.warning("processing %s updates together failed; each on its own now", len(updates))
                 for update_id, update in updates:
@@ -153,50 +165,38 @@ class Inbound:
                         # Recorded, so not lost: processed at the next start (or left for staff to see).
                         log.exception("update %s could not be processed now", update_id)
                 return
-            if not handled:  # failed before the update was reached (the database, most likely)
-                handled.append(_Handled(update_id=updates[0][0], update=updates[0][1]))
-            handled[-1].error = exc
+            # One update (its payload, if it was reached before the failure: the database may be gone).
+            payload_json = handled[0].payload_json if handled else "{}"
+            log.error("update %s failed", updates[0][0], exc_info=exc)
+            self._failed(updates[0][0], json.loads(payload_json), exc)
+            self.on_processed()  # the apology
+            return
         if sends is not None and self.outbox is not None:
             self.outbox.sent_recorded(sends)
-        failed = [outcome for outcome in handled if outcome.error is not None]
-        for outcome in failed:
-            log.error("update %s failed", outcome.update_id, exc_info=outcome.error)
-            assert outcome.error is not None
-            self._failed(outcome.update_id, json.loads(outcome.payload_json), outcome.error)
-        wake = bool(failed)  # the apologies
+        for reply in replies:
+            if self.outbox is not None:
+                self.outbox.send_claimed(reply)  # committed: send it now (no await since the claim)
         for outcome in handled:
-            if outcome.unit is None or outcome.error is not None:
-                continue  # not taken (processed already, or by another worker), or failed
-            if outcome.reply is not None and self.outbox is not None:
-                self.outbox.send_claimed(outcome.reply)  # committed: send it now (no await since the claim)
+            if outcome.unit is None:
+                continue
             self.processed += 1
             for action in outcome.unit.after_commit:
                 try:
                     await action()
                 except Exception:
                     log.warning("after-commit action for update %s failed", outcome.update_id, exc_info=True)
-            # Queued and not on its way yet (a second message, a staff alert): the outbox's own claim.
-            wake = wake or any(outcome.reply is None or m != outcome.reply.id for m in outcome.queued)
-        if wake:
+        # Queued and not on its way yet (a second message, a staff alert): the outbox's own claim.
+        on_its_way = {reply.id for reply in replies}
+        if any(message_id not in on_its_way for outcome in handled for message_id in outcome.queued):
             self.on_processed()
 
-    def _drop_reply(self, outcome: _Handled) -> None:
-        if outcome.reply is not None and self.outbox is not None:
-            self.outbox.drop_claim(outcome.reply)
-        outcome.reply = None
-
-    async def _handle(self, session: Any, outcome: _Handled) -> None:
-        """One update's work, in ``session``'s transaction; what happened is noted in ``outcome``."""
-        # Taken (and marked processed) in the same transaction as the handlers' work: processed once, even
-        # by two workers, and never marked processed without that work.
-        now = self.now()
-        taken = take_inbound_update(session=session, update_id=outcome.update_id, now=now)
-        if taken is None:
-            return  # already processed, or another worker has it now
+    async def _handle(self, session: Any, outcome: _Handled, taken: TakenUpdate) -> None:
+        """One taken update's work, in ``session``'s transaction; what happened is noted in ``outcome``."""
         outcome.payload_json = taken.payload_json
+        outcome.chat_id = taken.chat_id
         update = outcome.update or Update.de_json(json.loads(taken.payload_json), self.application.bot)
         queued_before = len(queued_in(session))
-        unit = Unit(session=session, now=now, inbound_id=taken.id)
+        unit = Unit(session=session, now=self.now(), inbound_id=taken.id)
         token = CURRENT.set(unit)
         try:
             await self.application.process_update(update)
@@ -206,8 +206,6 @@ class Inbound:
             raise unit.error
         outcome.unit = unit
         outcome.queued = queued_in(session)[queued_before:]
-        if outcome.queued and self.outbox is not None and taken.chat_id is not None:
-            outcome.reply = self.outbox.claim_reply(session, chat_id=taken.chat_id, now=now)
 
     async def process_backlog(self) -> int:
         """Updates recorded before a crash or restart but never processed."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -35,7 +35,7 @@ from storage.db import session_scope
 from storage.escalations import raise_escalation
 from storage.messages import (
     ClaimedMessage,
-    claim_next_for_chat,
+    claim_next_for_chats,
     claim_outbound,
     mark_dead,
     mark_retry,
@@ -204,21 +204,23 @@ class Outbox:
         while self._held:
             await asyncio.gather(*self._held)
 
-    def claim_reply(self, session: Session, *, chat_id: int, now: datetime) -> Queued | None:
-        """In the transaction that has just queued a reply to ``chat_id``: claim the chat's next message
-        (that reply, unless an earlier one is still due), if this sender has room. Once the transaction has
-        committed, pass it to ``send_claimed``; if it rolled back, to ``drop_claim``. The reply then goes
-        out at once, without waiting for drain's next claim (a transaction of its own, in a worker thread).
-        Claims not yet handed over count towards BATCH, as the messages held do."""
-        if len(self._held) + self._reserved + self._promised >= BATCH:
-            return None  # drain sends it in turn
-        claimed = claim_next_for_chat(
-            session=session, chat_id=chat_id, now=now, owner=self.owner, lease=self.lease
+    def claim_replies(self, session: Session, *, chat_ids: Collection[int], now: datetime) -> list[Queued]:
+        """In the transaction that has just queued replies to these chats: claim each chat's next message
+        (its reply, unless an earlier one is still due), as many as this sender has room for. Once the
+        transaction has committed, pass each to ``send_claimed``; if it rolled back, to ``drop_claim``. The
+        replies then go out at once, without waiting for drain's next claim (a transaction of its own, in a
+        worker thread). Claims not yet handed over count towards BATCH, as the messages held do."""
+        room = BATCH - len(self._held) - self._reserved - self._promised
+        claimed = claim_next_for_chats(
+            session=session, chat_ids=chat_ids, now=now, owner=self.owner, lease=self.lease, limit=room
         )
-        if claimed is None:
-            return None
-        self._promised += 1
-        return Queued.of(claimed)
+        self._promised += len(claimed)
+        return [Queued.of(message) for message in claimed]
+
+    def claim_reply(self, session: Session, *, chat_id: int, now: datetime) -> Queued | None:
+        """``claim_replies`` for one chat."""
+        claimed = self.claim_replies(session, chat_ids=[chat_id], now=now)
+        return claimed[0] if claimed else None
 
     def take_sent(self, session: Session, *, now: datetime) -> TakenSends | None:
         """Record, in the caller's transaction, the sends waiting to be recorded (see SentRecorder.take).

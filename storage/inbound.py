@@ -7,6 +7,7 @@ again with `unprocessed_updates`. The payload holds what the patient wrote: neve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,6 +50,7 @@ def inbound_update(*, session: Session, update_id: int) -> InboundUpdate | None:
 @dataclass(frozen=True, kw_only=True)
 class TakenUpdate:
     id: int  # the row's id (what escalations refer to), not Telegram's update_id
+    update_id: int
     chat_id: int | None
     payload_json: str
 
@@ -56,22 +58,40 @@ class TakenUpdate:
 _TABLE = InboundUpdate.__table__  # type: ignore[attr-defined]
 _TAKE = (
     update(_TABLE)
-    .where(_TABLE.c.update_id == bindparam("telegram_update_id"), _TABLE.c.status == InboundStatus.RECEIVED)
+    .where(
+        _TABLE.c.update_id.in_(bindparam("telegram_update_ids", expanding=True)),
+        _TABLE.c.status == InboundStatus.RECEIVED,
+    )
     .values(status=InboundStatus.PROCESSED, processed_at=bindparam("taken_at"), error=None)
-    .returning(_TABLE.c.id, _TABLE.c.chat_id, _TABLE.c.payload_json)
+    .returning(_TABLE.c.id, _TABLE.c.update_id, _TABLE.c.chat_id, _TABLE.c.payload_json)
 )
 
 
-def take_inbound_update(*, session: Session, update_id: int, now: datetime) -> TakenUpdate | None:
-    """Take a recorded update for processing in this transaction, if nobody has processed it.
+def take_inbound_updates(
+    *, session: Session, update_ids: Sequence[int], now: datetime
+) -> dict[int, TakenUpdate]:
+    """Take recorded updates for processing in this transaction, those that nobody has processed; keyed by
+    Telegram's update_id.
 
-    It is marked processed at once, so the mark commits together with the handlers' work, or rolls back
-    with it (and the update is still there to be processed, or marked failed). One statement, because it
-    runs for every message a patient sends. Two workers cannot both take it: on PostgreSQL the second
-    waits for the first's row lock, then finds it processed; on SQLite the transaction already holds the
-    write lock. None if it was processed (or failed) already, or never recorded."""
-    row = session.connection().execute(_TAKE, {"telegram_update_id": update_id, "taken_at": now}).first()
-    return None if row is None else TakenUpdate(id=row.id, chat_id=row.chat_id, payload_json=row.payload_json)
+    They are marked processed at once, so the mark commits together with the handlers' work, or rolls back
+    with it (and the update is still there to be processed, or marked failed). One statement for all of
+    them, because it runs for every message patients send. Two workers cannot both take one: on PostgreSQL
+    the second waits for the first's row lock, then finds it processed; on SQLite the transaction already
+    holds the write lock. An update processed (or failed) already, or never recorded, is not in the result."""
+    if not update_ids:
+        return {}
+    rows = session.connection().execute(_TAKE, {"telegram_update_ids": list(update_ids), "taken_at": now})
+    return {
+        row.update_id: TakenUpdate(
+            id=row.id, update_id=row.update_id, chat_id=row.chat_id, payload_json=row.payload_json
+        )
+        for row in rows
+    }
+
+
+def take_inbound_update(*, session: Session, update_id: int, now: datetime) -> TakenUpdate | None:
+    """``take_inbound_updates`` for one update: None if it was processed already or never recorded."""
+    return take_inbound_updates(session=session, update_ids=[update_id], now=now).get(update_id)
 
 
 def unprocessed_updates(

@@ -11,7 +11,7 @@ Errors stored here are exception descriptions, never message text.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -138,10 +138,10 @@ class ClaimedMessage:
     attempts: int
 
 
-def _claim_next_for_chat_statement() -> Any:
-    """Built once. The chat's oldest message that is sendable now and not held back by an earlier one (the
-    same rule as `claim_outbound`), claimed in one `UPDATE ... WHERE id IN (SELECT ... LIMIT 1 FOR UPDATE
-    SKIP LOCKED) RETURNING`."""
+def _claim_next_for_chats_statement() -> Any:
+    """Built once. Each chat's oldest message that is sendable now and not held back by an earlier one (the
+    same rule as `claim_outbound`: at most one per chat), oldest first, claimed in one `UPDATE ... WHERE id
+    IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED) RETURNING`."""
     table = _outbound
     earlier = table.alias("earlier")
     now: Any = bindparam("claim_now")
@@ -162,9 +162,9 @@ def _claim_next_for_chat_statement() -> Any:
     )
     oldest = (
         select(table.c.id)
-        .where(table.c.chat_id == bindparam("claim_chat"), sendable, ~held_back)
+        .where(table.c.chat_id.in_(bindparam("claim_chats", expanding=True)), sendable, ~held_back)
         .order_by(table.c.id)
-        .limit(1)
+        .limit(bindparam("claim_limit"))
         .with_for_update(skip_locked=True)
     )
     return (
@@ -188,34 +188,51 @@ def _claim_next_for_chat_statement() -> Any:
     )
 
 
-_CLAIM_NEXT_FOR_CHAT = _claim_next_for_chat_statement()
+_CLAIM_NEXT_FOR_CHATS = _claim_next_for_chats_statement()
+
+
+def claim_next_for_chats(
+    *, session: Session, chat_ids: Collection[int], now: datetime, owner: str, lease: timedelta, limit: int
+) -> list[ClaimedMessage]:
+    """`claim_outbound` for these chats only: each one's next message, if it may go now, at most `limit`,
+    oldest first. For a worker that has just queued replies to these chats in this same transaction and
+    will send them straight after commit, without a separate claim."""
+    if not chat_ids or limit <= 0:
+        return []
+    session.flush()  # keep statement order: rows the ORM still holds go first
+    rows = session.connection().execute(
+        _CLAIM_NEXT_FOR_CHATS,
+        {
+            "claim_chats": list(chat_ids),
+            "claim_limit": limit,
+            "claim_now": now,
+            "claim_owner": owner,
+            "claim_until": now + lease,
+        },
+    )
+    claimed = [
+        ClaimedMessage(
+            id=row.id,
+            chat_id=row.chat_id,
+            patient_id=row.patient_id,
+            purpose=row.purpose,
+            text=row.text,
+            reply_markup_json=row.reply_markup_json,
+            attempts=row.attempts,
+        )
+        for row in rows
+    ]
+    return sorted(claimed, key=lambda message: message.id)
 
 
 def claim_next_for_chat(
     *, session: Session, chat_id: int, now: datetime, owner: str, lease: timedelta
 ) -> ClaimedMessage | None:
-    """`claim_outbound` for one chat: its next message, if it may go now. For a worker that has just queued
-    a reply in this same transaction and will send it straight after commit, without a separate claim."""
-    session.flush()  # keep statement order: rows the ORM still holds go first
-    row = (
-        session.connection()
-        .execute(
-            _CLAIM_NEXT_FOR_CHAT,
-            {"claim_chat": chat_id, "claim_now": now, "claim_owner": owner, "claim_until": now + lease},
-        )
-        .first()
+    """`claim_next_for_chats` for one chat."""
+    claimed = claim_next_for_chats(
+        session=session, chat_ids=[chat_id], now=now, owner=owner, lease=lease, limit=1
     )
-    if row is None:
-        return None
-    return ClaimedMessage(
-        id=row.id,
-        chat_id=row.chat_id,
-        patient_id=row.patient_id,
-        purpose=row.purpose,
-        text=row.text,
-        reply_markup_json=row.reply_markup_json,
-        attempts=row.attempts,
-    )
+    return claimed[0] if claimed else None
 
 
 def mark_sent(*, session: Session, message_id: int, telegram_message_id: int | None, now: datetime) -> bool:
