@@ -108,6 +108,9 @@ class SentRecorder:
     write: Callable[[list[Sent]], Awaitable[None]]
     delay: float = RECORD_EVERY
     enough: int = RECORD_AT_ONCE
+    # How many messages the sender holds (claimed, not recorded): when every one of them is waiting here,
+    # waiting longer merges nothing more, so the write goes at once.
+    held: Callable[[], int] | None = None
     _waiting: list[Sent] = field(default_factory=list)
     _enough_waiting: asyncio.Event = field(default_factory=asyncio.Event)
     _recorded: asyncio.Future[None] | None = None  # resolved when _waiting has been written
@@ -118,7 +121,7 @@ class SentRecorder:
     async def record(self, sent: Sent) -> None:
         """Returns once this message is recorded as sent; raises what recording it raised."""
         self._waiting.append(sent)
-        if len(self._waiting) >= self.enough:
+        if self._enough():
             self._enough_waiting.set()
         if self._recorded is None:
             self._recorded = asyncio.get_running_loop().create_future()
@@ -127,6 +130,11 @@ class SentRecorder:
             writer.add_done_callback(self._writers.discard)
         # shielded: one sender cancelled (shutdown) must not cancel the write the others wait for
         await asyncio.shield(self._recorded)
+
+    def _enough(self) -> bool:
+        """Enough waiting to write without waiting out the delay."""
+        waiting = len(self._waiting)
+        return waiting >= self.enough or (self.held is not None and 0 < self.held() <= waiting)
 
     def take(self) -> TakenSends | None:
         """The sends waiting to be recorded, for a transaction that is open anyway (a batch of patients'
@@ -156,7 +164,7 @@ class SentRecorder:
         loop = asyncio.get_running_loop()
         async with self._one_at_a_time:
             wait = self._last_write + self.delay - loop.time()
-            if wait > 0 and len(self._waiting) < self.enough:
+            if wait > 0 and not self._enough():
                 self._enough_waiting.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._enough_waiting.wait(), timeout=wait)
@@ -192,7 +200,7 @@ class Outbox:
     _finished: asyncio.Event = field(default_factory=asyncio.Event, init=False)
 
     def __post_init__(self) -> None:
-        self.recorder = SentRecorder(write=self._record_sent)
+        self.recorder = SentRecorder(write=self._record_sent, held=lambda: len(self._held))
 
     @property
     def holding(self) -> int:

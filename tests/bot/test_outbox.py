@@ -313,3 +313,17 @@ async def test_a_message_queued_while_a_pass_finishes_is_sent_at_once_not_at_the
         outbox.wake.set()
         await running
     assert telegram.received == {FIRST_CHAT: [f"message 1 to {FIRST_CHAT}"]}
+
+
+async def test_when_every_held_message_waits_to_be_recorded_the_write_goes_at_once() -> None:
+    """Waiting out the delay could merge nothing more: the sender has nothing else in flight."""
+    writes: list[list[Sent]] = []
+    held = 2
+
+    async def write(sent: list[Sent]) -> None:
+        writes.append(sent)
+
+    recorder = SentRecorder(write=write, delay=600.0, enough=50, held=lambda: held)
+    await recorder.record((1, 101))
+    await asyncio.wait_for(asyncio.gather(recorder.record((2, 102)), recorder.record((3, 103))), timeout=5)
+    assert writes == [[(1, 101)], [(2, 102), (3, 103)]]
