@@ -44,7 +44,7 @@ POLL_TIMEOUT = 20
 # Updates recorded and waiting to be processed before polling pauses: ten of Telegram's batches.
 RECEIVED_AHEAD = 1000
 # Updates processed in one transaction at most (each under a savepoint); the replies go once it commits.
-PROCESS_TOGETHER = 20
+PROCESS_TOGETHER = 40
 SHUTDOWN_GRACE_SECONDS = 15
 
 
