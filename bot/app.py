@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 POLL_TIMEOUT = 20
 # Updates recorded and waiting to be processed before polling pauses: ten of Telegram's batches.
 RECEIVED_AHEAD = 1000
-# Updates processed in one transaction at most (each under a savepoint); the replies go once it commits.
+# Updates processed in one transaction at most; their replies go once it commits.
 PROCESS_TOGETHER = 40
 SHUTDOWN_GRACE_SECONDS = 15
 
