@@ -111,9 +111,14 @@ class Service:
         each batch to be processed before polling again left the bot idle for a third of the time, waiting
         on Telegram's answer (docs/performance.md, section 1)."""
         received: asyncio.Queue[tuple[int, Update | None]] = asyncio.Queue(maxsize=RECEIVED_AHEAD)
-        processing = asyncio.create_task(self._process_received(received), name="processing")
+        # Set while nothing received waits to be processed: the outbox then records its sends itself;
+        # otherwise the transactions that process the updates record them (SentRecorder.quiet).
+        quiet = asyncio.Event()
+        quiet.set()
+        self.outbox.recorder.quiet = quiet
+        processing = asyncio.create_task(self._process_received(received, quiet), name="processing")
         try:
-            await self._receive(stop, received)
+            await self._receive(stop, received, quiet)
         finally:
             # Stopping: what has been received is recorded; process it now if that is quick, else it is
             # processed at the next start.
@@ -122,8 +127,12 @@ class Service:
             processing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await processing
+            self.outbox.recorder.quiet = None
+            quiet.set()  # stopping: whatever waits for it writes now
 
-    async def _receive(self, stop: asyncio.Event, received: asyncio.Queue[tuple[int, Update | None]]) -> None:
+    async def _receive(
+        self, stop: asyncio.Event, received: asyncio.Queue[tuple[int, Update | None]], quiet: asyncio.Event
+    ) -> None:
         bot = self.application.bot
         await bot.delete_webhook(drop_pending_updates=False)
         offset: int | None = None
@@ -148,11 +157,14 @@ class Service:
             if not updates:
                 delay = 1.0
                 continue
+            quiet.clear()  # processing is coming: leave the outbox's records to it
             try:
                 fresh = await asyncio.to_thread(self.inbound.record, [u.to_dict() for u in updates])
             except Exception:
                 # Not acknowledged (the offset stays): Telegram gives the batch again on the next call.
                 log.exception("recording %s updates failed; retrying in %.0f s", len(updates), delay)
+                if received.empty():
+                    quiet.set()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
                 continue
@@ -161,14 +173,19 @@ class Service:
             parsed = {u.update_id: u for u in updates}
             for update_id in fresh:  # waits here only while RECEIVED_AHEAD updates are still unprocessed
                 await received.put((update_id, parsed.get(update_id)))
+            if received.empty():  # all of them repeats, recorded before
+                quiet.set()
 
-    async def _process_received(self, received: asyncio.Queue[tuple[int, Update | None]]) -> None:
+    async def _process_received(
+        self, received: asyncio.Queue[tuple[int, Update | None]], quiet: asyncio.Event
+    ) -> None:
         """In the order received, up to PROCESS_TOGETHER at a time in one transaction (what has arrived
         while the last ones were processed: one at a time when things are quiet)."""
         while True:
             batch = [await received.get()]
             while len(batch) < PROCESS_TOGETHER and not received.empty():
                 batch.append(received.get_nowait())
+            quiet.clear()
             try:
                 await self.inbound.process_many(batch)
             except Exception:
@@ -177,6 +194,8 @@ class Service:
             finally:
                 for _ in batch:
                     received.task_done()
+            if received.empty():
+                quiet.set()
             # Let the sends and the next poll move between batches (processing holds the event loop).
             await asyncio.sleep(0)
 

@@ -149,7 +149,9 @@ class Inbound:
                         await self._handle(session, outcome, taken[update_id])
                 chats = {o.chat_id for o in handled if o.queued and o.chat_id is not None}
                 if chats and self.outbox is not None:
-                    replies = self.outbox.claim_replies(session, chat_ids=chats, now=self.now())
+                    replies = self.outbox.claim_replies(
+                        session, chat_ids=chats, now=self.now(), recording=sends
+                    )
         except Exception as exc:
             if sends is not None and self.outbox is not None:
                 self.outbox.sent_not_recorded(sends)

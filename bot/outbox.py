@@ -111,6 +111,10 @@ class SentRecorder:
     # How many messages the sender holds (claimed, not recorded): when every one of them is waiting here,
     # waiting longer merges nothing more, so the write goes at once.
     held: Callable[[], int] | None = None
+    # Set while nobody else is about to record the waiting sends. Patients' updates are processed in
+    # transactions that take them (``take``); while one is running or about to start, a write of the
+    # recorder's own would only wait for SQLite's write lock, holding the sends it took.
+    quiet: asyncio.Event | None = None
     _waiting: list[Sent] = field(default_factory=list)
     _enough_waiting: asyncio.Event = field(default_factory=asyncio.Event)
     _recorded: asyncio.Future[None] | None = None  # resolved when _waiting has been written
@@ -168,6 +172,8 @@ class SentRecorder:
                 self._enough_waiting.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._enough_waiting.wait(), timeout=wait)
+            if self.quiet is not None:
+                await self.quiet.wait()
             if self._recorded is not recorded:
                 return  # taken and recorded by a transaction that was open anyway (take)
             sent, self._waiting, self._recorded = self._waiting, [], None  # later sends wait for the next
@@ -192,15 +198,18 @@ class Outbox:
     idle_wait: float = 1.0  # seconds: with nothing to send, look again this often even if not woken
     sent: int = 0
     recorder: SentRecorder = field(init=False)
-    # Messages claimed and not yet recorded, each being sent by its own task (at most BATCH, counting the
-    # slots a claim in progress has reserved): whether drain claimed them or a reply was handed over.
+    # Each claimed message is sent by its own task, whether drain claimed it or a reply was handed over.
     _held: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    # The claimed messages not yet recorded as sent (nor as failed): what a kill -9 could repeat. At most
+    # BATCH, counting the slots a claim in progress has reserved and replies claimed in a transaction not
+    # yet ended. Counted apart from the tasks: a send recorded frees its slot at once, before its task ends.
+    _unrecorded: set[int] = field(default_factory=set, init=False)
     _reserved: int = field(default=0, init=False)
     _promised: int = field(default=0, init=False)  # claimed by claim_reply, transaction not yet ended
     _finished: asyncio.Event = field(default_factory=asyncio.Event, init=False)
 
     def __post_init__(self) -> None:
-        self.recorder = SentRecorder(write=self._record_sent, held=lambda: len(self._held))
+        self.recorder = SentRecorder(write=self._record_sent, held=lambda: len(self._unrecorded))
 
     @property
     def holding(self) -> int:
@@ -212,13 +221,23 @@ class Outbox:
         while self._held:
             await asyncio.gather(*self._held)
 
-    def claim_replies(self, session: Session, *, chat_ids: Collection[int], now: datetime) -> list[Queued]:
+    def claim_replies(
+        self,
+        session: Session,
+        *,
+        chat_ids: Collection[int],
+        now: datetime,
+        recording: TakenSends | None = None,
+    ) -> list[Queued]:
         """In the transaction that has just queued replies to these chats: claim each chat's next message
         (its reply, unless an earlier one is still due), as many as this sender has room for. Once the
         transaction has committed, pass each to ``send_claimed``; if it rolled back, to ``drop_claim``. The
         replies then go out at once, without waiting for drain's next claim (a transaction of its own, in a
-        worker thread). Claims not yet handed over count towards BATCH, as the messages held do."""
-        room = BATCH - len(self._held) - self._reserved - self._promised
+        worker thread). Claims not yet handed over count towards BATCH, as the messages held do; the sends
+        this same transaction records (``recording``, from ``take_sent``) free their slots: they commit
+        together or not at all."""
+        freed = len(self._unrecorded.intersection(m for m, _ in recording.sent)) if recording else 0
+        room = BATCH - len(self._unrecorded) + freed - self._reserved - self._promised
         claimed = claim_next_for_chats(
             session=session, chat_ids=chat_ids, now=now, owner=self.owner, lease=self.lease, limit=room
         )
@@ -239,6 +258,7 @@ class Outbox:
         return taken
 
     def sent_recorded(self, taken: TakenSends) -> None:
+        self._unrecorded.difference_update(message_id for message_id, _ in taken.sent)
         self.recorder.recorded(taken)
 
     def sent_not_recorded(self, taken: TakenSends) -> None:
@@ -256,10 +276,12 @@ class Outbox:
     def _start(self, message: Queued) -> None:
         task = asyncio.create_task(self._deliver(message), name=f"outbound-{message.id}")
         self._held.add(task)
-        task.add_done_callback(self._release)
+        self._unrecorded.add(message.id)
+        task.add_done_callback(partial(self._release, message.id))
 
-    def _release(self, task: asyncio.Task[None]) -> None:
+    def _release(self, message_id: int, task: asyncio.Task[None]) -> None:
         self._held.discard(task)
+        self._unrecorded.discard(message_id)  # recorded one way or another, or left to its lease
         self._finished.set()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -292,11 +314,11 @@ class Outbox:
             while stop is None or not stop.is_set():
                 # After a short claim, let everything held finish first: a later claim then also finds the
                 # chats' next messages (a chat's next message waits until the one before is recorded).
-                if held and (len(held) > REFILL_AT or not more_due):
+                if held and (len(self._unrecorded) > REFILL_AT or not more_due):
                     finished.clear()
                     await finished.wait()
                     continue
-                room = BATCH - len(held) - self._promised
+                room = BATCH - len(self._unrecorded) - self._promised
                 if room <= 0:  # replies claimed in a transaction still open take the rest
                     finished.clear()
                     await finished.wait()
@@ -365,6 +387,7 @@ class Outbox:
         for attempt in range(RECORD_ATTEMPTS):
             try:
                 await asyncio.to_thread(self._mark_sent, sent)
+                self._unrecorded.difference_update(message_id for message_id, _ in sent)
                 return
             except DBAPIError:
                 if attempt == RECORD_ATTEMPTS - 1:

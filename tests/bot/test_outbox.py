@@ -327,3 +327,59 @@ async def test_when_every_held_message_waits_to_be_recorded_the_write_goes_at_on
     await recorder.record((1, 101))
     await asyncio.wait_for(asyncio.gather(recorder.record((2, 102)), recorder.record((3, 103))), timeout=5)
     assert writes == [[(1, 101)], [(2, 102), (3, 103)]]
+
+
+async def test_a_recorder_that_is_not_quiet_leaves_its_sends_to_the_transaction_that_takes_them() -> None:
+    writes: list[list[Sent]] = []
+
+    async def write(sent: list[Sent]) -> None:
+        writes.append(sent)
+
+    quiet = asyncio.Event()  # patients' updates are being processed: their transactions record the sends
+    recorder = SentRecorder(write=write, delay=0.0, quiet=quiet)
+    waiting = asyncio.create_task(recorder.record((1, 101)))
+    await asyncio.sleep(0.05)
+    assert writes == [] and not waiting.done()
+    taken = recorder.take()
+    assert taken is not None
+    recorder.recorded(taken)
+    await asyncio.wait_for(waiting, timeout=1)
+    quiet.set()
+    await asyncio.sleep(0.05)
+    assert writes == []  # its own write found them taken
+
+
+async def test_sends_recorded_in_the_replys_own_transaction_make_room_for_it(engine: Engine) -> None:
+    """A full batch held, every message sent and waiting to be recorded: the transaction that records them
+    may claim its reply, since both commit together or not at all."""
+    telegram = FakeTelegram(engine)
+    outbox = _outbox(engine, telegram)
+    quiet = asyncio.Event()
+    outbox.recorder.quiet = quiet  # records wait for a transaction to take them
+    all_sent = asyncio.Event()
+    sending = telegram.send_html
+
+    async def counted(**message: Any) -> int:
+        telegram_id = await sending(**message)
+        if telegram.sends == BATCH:
+            all_sent.set()
+        return telegram_id
+
+    telegram.send_html = counted  # type: ignore[method-assign]
+    for n in range(BATCH):
+        outbox.send_claimed(_reply_claimed_in_its_transaction(engine, outbox, FIRST_CHAT + n, f"reply {n}"))
+    await asyncio.wait_for(all_sent.wait(), timeout=10)
+    chat = FIRST_CHAT + BATCH
+    with session_scope(engine) as session:
+        enqueue_message(
+            session=session, chat_id=chat, text="the reply", purpose=MessagePurpose.REPLY, now=NOW
+        )
+        assert outbox.claim_replies(session, chat_ids=[chat], now=NOW) == []  # no room
+        taken = outbox.take_sent(session, now=NOW)
+        assert taken is not None and len(taken.sent) == BATCH
+        [reply] = outbox.claim_replies(session, chat_ids=[chat], now=NOW, recording=taken)
+    outbox.sent_recorded(taken)
+    outbox.send_claimed(reply)
+    quiet.set()  # nothing more to process: the outbox records the reply itself
+    await asyncio.wait_for(outbox.finish_held(), timeout=10)
+    assert _statuses(engine) == {OutboundStatus.SENT: BATCH + 1}
