@@ -42,7 +42,16 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 # Monday 23 November 2026, 09:00 in London: the clinic is open and patients may be messaged.
 MONDAY_9AM = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-PACKAGES = ("python-telegram-bot", "aiohttp", "sqlalchemy", "sqlmodel", "alembic", "httpx", "uvicorn", "psycopg")
+PACKAGES = (
+    "python-telegram-bot",
+    "aiohttp",
+    "sqlalchemy",
+    "sqlmodel",
+    "alembic",
+    "httpx",
+    "uvicorn",
+    "psycopg",
+)
 PROCEDURE = "sacroiliac-joint-injection"
 
 
