@@ -41,7 +41,7 @@ from storage.messages import (
     mark_retry,
     mark_sent_many,
 )
-from storage.models import MessagePurpose, OutboundMessage, PatientStatus
+from storage.models import MessagePurpose, PatientStatus
 from storage.patients import get_patient, set_patient_status
 
 log = logging.getLogger(__name__)
@@ -65,30 +65,8 @@ class Sender(Protocol):
     async def send_html(self, *, chat_id: int, text: str, markup_json: str | None) -> int: ...
 
 
-@dataclass(frozen=True, kw_only=True)
-class Queued:
-    """A claimed message, detached from the session that claimed it."""
-
-    id: int
-    chat_id: int
-    patient_id: int | None
-    purpose: MessagePurpose
-    text: str
-    markup: str | None
-    attempts: int
-
-    @classmethod
-    def of(cls, row: OutboundMessage | ClaimedMessage) -> Queued:
-        assert row.id is not None
-        return cls(
-            id=row.id,
-            chat_id=row.chat_id,
-            patient_id=row.patient_id,
-            purpose=row.purpose,
-            text=row.text,
-            markup=row.reply_markup_json,
-            attempts=row.attempts,
-        )
+# A claimed message, detached from the session that claimed it.
+Queued = ClaimedMessage
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -242,7 +220,7 @@ class Outbox:
             session=session, chat_ids=chat_ids, now=now, owner=self.owner, lease=self.lease, limit=room
         )
         self._promised += len(claimed)
-        return [Queued.of(message) for message in claimed]
+        return claimed
 
     def claim_reply(self, session: Session, *, chat_id: int, now: datetime) -> Queued | None:
         """``claim_replies`` for one chat."""
@@ -355,13 +333,13 @@ class Outbox:
             rows = claim_outbound(
                 session=session, now=self.now(), owner=self.owner, lease=self.lease, limit=limit
             )
-            return [Queued.of(row) for row in rows]
+            return [ClaimedMessage.of(row) for row in rows]
 
     async def _send(self, message: Queued) -> None:
         await self.limits.wait_turn(message.chat_id)
         try:
             telegram_id = await self.telegram.send_html(
-                chat_id=message.chat_id, text=message.text, markup_json=message.markup
+                chat_id=message.chat_id, text=message.text, markup_json=message.reply_markup_json
             )
         except RetryAfter as exc:
             wait = _seconds(exc.retry_after)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import String, bindparam, insert, literal_column, type_coerce, update
@@ -53,6 +54,24 @@ def without_index(column: Any) -> Any:
     check-ins with status X" it walks every check-in with status X (the (status, due_at) index), whoever
     the patient, rather than the few rows of the patient's own episodes."""
     return type_coerce(column, String).concat(literal_column("''"))
+
+
+def claim_under_lease(table: Any, chosen: Any, *, claimed_status: object, returning: Sequence[Any]) -> Any:
+    """`UPDATE table ... WHERE id IN (chosen) RETURNING ...`: the rows ``chosen`` selects (a SELECT of ids,
+    built with ``LIMIT`` and ``FOR UPDATE SKIP LOCKED``) become ``claimed_status``, leased to
+    ``:claim_owner`` until ``:claim_until``, with one attempt more. One round trip; the scheduler's and the
+    outbox's claims are both built with it, once."""
+    return (
+        update(table)
+        .where(table.c.id.in_(chosen.scalar_subquery()))
+        .values(
+            status=claimed_status,
+            lease_owner=bindparam("claim_owner"),
+            lease_until=bindparam("claim_until"),
+            attempts=table.c.attempts + 1,
+        )
+        .returning(*returning)
+    )
 
 
 def column_values(row: SQLModel) -> dict[str, Any]:

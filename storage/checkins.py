@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, bindparam, update
+from sqlalchemy import BindParameter, ColumnElement, bindparam
 from sqlmodel import Session, and_, col, select
 
-from storage._sql import locked, update_by_id, without_index
+from storage._sql import claim_under_lease, locked, update_by_id, without_index
 from storage.audit import record_audit
 from storage.errors import NotFound
 from storage.models import CheckIn, CheckInStatus, Episode, EpisodeStatus, Patient, PatientStatus
@@ -132,16 +132,8 @@ def _claim_statement(due: ColumnElement[bool]) -> Any:
         .limit(bindparam("claim_limit"))
         .with_for_update(skip_locked=True)
     )
-    return (
-        update(table)
-        .where(table.c.id.in_(oldest.scalar_subquery()))
-        .values(
-            status=CheckInStatus.SENDING,
-            lease_owner=bindparam("claim_owner"),
-            lease_until=bindparam("claim_until"),
-            attempts=table.c.attempts + 1,
-        )
-        .returning(table.c.id, table.c.due_at)
+    return claim_under_lease(
+        table, oldest, claimed_status=CheckInStatus.SENDING, returning=(table.c.id, table.c.due_at)
     )
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, and_, col, or_, select
 
-from storage._sql import insert_unless_exists, locked, truncate_error
+from storage._sql import claim_under_lease, insert_unless_exists, locked, truncate_error
 from storage.models import MessagePurpose, OutboundMessage, OutboundStatus
 
 TELEGRAM_MAX_TEXT = 4096
@@ -137,6 +137,19 @@ class ClaimedMessage:
     reply_markup_json: str | None
     attempts: int
 
+    @classmethod
+    def of(cls, row: Any) -> ClaimedMessage:
+        """From an OutboundMessage, or a result row with the same columns."""
+        return cls(
+            id=row.id,
+            chat_id=row.chat_id,
+            patient_id=row.patient_id,
+            purpose=row.purpose,
+            text=row.text,
+            reply_markup_json=row.reply_markup_json,
+            attempts=row.attempts,
+        )
+
 
 def _claim_next_for_chats_statement() -> Any:
     """Built once. Each chat's oldest message that is sendable now and not held back by an earlier one (the
@@ -167,24 +180,9 @@ def _claim_next_for_chats_statement() -> Any:
         .limit(bindparam("claim_limit"))
         .with_for_update(skip_locked=True)
     )
-    return (
-        update(table)
-        .where(table.c.id.in_(oldest.scalar_subquery()))
-        .values(
-            status=OutboundStatus.SENDING,
-            lease_owner=bindparam("claim_owner"),
-            lease_until=bindparam("claim_until"),
-            attempts=table.c.attempts + 1,
-        )
-        .returning(
-            table.c.id,
-            table.c.chat_id,
-            table.c.patient_id,
-            table.c.purpose,
-            table.c.text,
-            table.c.reply_markup_json,
-            table.c.attempts,
-        )
+    columns = ("id", "chat_id", "patient_id", "purpose", "text", "reply_markup_json", "attempts")
+    return claim_under_lease(
+        table, oldest, claimed_status=OutboundStatus.SENDING, returning=[table.c[name] for name in columns]
     )
 
 
@@ -210,19 +208,7 @@ def claim_next_for_chats(
             "claim_until": now + lease,
         },
     )
-    claimed = [
-        ClaimedMessage(
-            id=row.id,
-            chat_id=row.chat_id,
-            patient_id=row.patient_id,
-            purpose=row.purpose,
-            text=row.text,
-            reply_markup_json=row.reply_markup_json,
-            attempts=row.attempts,
-        )
-        for row in rows
-    ]
-    return sorted(claimed, key=lambda message: message.id)
+    return sorted((ClaimedMessage.of(row) for row in rows), key=lambda message: message.id)
 
 
 def claim_next_for_chat(
