@@ -183,7 +183,7 @@ class Outbox:
     # yet ended. Counted apart from the tasks: a send recorded frees its slot at once, before its task ends.
     _unrecorded: set[int] = field(default_factory=set, init=False)
     _reserved: int = field(default=0, init=False)
-    _promised: int = field(default=0, init=False)  # claimed by claim_reply, transaction not yet ended
+    _promised: int = field(default=0, init=False)  # claimed by claim_replies, transaction not yet ended
     _finished: asyncio.Event = field(default_factory=asyncio.Event, init=False)
 
     def __post_init__(self) -> None:
@@ -222,11 +222,6 @@ class Outbox:
         self._promised += len(claimed)
         return claimed
 
-    def claim_reply(self, session: Session, *, chat_id: int, now: datetime) -> Queued | None:
-        """``claim_replies`` for one chat."""
-        claimed = self.claim_replies(session, chat_ids=[chat_id], now=now)
-        return claimed[0] if claimed else None
-
     def take_sent(self, session: Session, *, now: datetime) -> TakenSends | None:
         """Record, in the caller's transaction, the sends waiting to be recorded (see SentRecorder.take).
         After commit pass the result to ``sent_recorded``; after a rollback to ``sent_not_recorded``."""
@@ -243,7 +238,7 @@ class Outbox:
         self.recorder.give_back(taken)
 
     def send_claimed(self, message: Queued) -> None:
-        """Start sending a message claimed by ``claim_reply`` (its transaction committed)."""
+        """Start sending a message claimed by ``claim_replies`` (its transaction committed)."""
         self._promised -= 1
         self._start(message)
 

@@ -211,16 +211,6 @@ def claim_next_for_chats(
     return sorted((ClaimedMessage.of(row) for row in rows), key=lambda message: message.id)
 
 
-def claim_next_for_chat(
-    *, session: Session, chat_id: int, now: datetime, owner: str, lease: timedelta
-) -> ClaimedMessage | None:
-    """`claim_next_for_chats` for one chat."""
-    claimed = claim_next_for_chats(
-        session=session, chat_ids=[chat_id], now=now, owner=owner, lease=lease, limit=1
-    )
-    return claimed[0] if claimed else None
-
-
 def mark_sent(*, session: Session, message_id: int, telegram_message_id: int | None, now: datetime) -> bool:
     """Telegram accepted the message. Recorded even if the lease had passed to another worker (it was
     delivered either way). False if it was already recorded as sent."""

@@ -162,7 +162,8 @@ def _reply_claimed_in_its_transaction(engine: Engine, outbox: Outbox, chat_id: i
     """What bot/inbound.py does: queue a reply, claim it in the same transaction; returns the claim."""
     with session_scope(engine) as session:
         enqueue_message(session=session, chat_id=chat_id, text=text, purpose=MessagePurpose.REPLY, now=NOW)
-        return outbox.claim_reply(session, chat_id=chat_id, now=NOW)
+        claimed = outbox.claim_replies(session, chat_ids=[chat_id], now=NOW)
+        return claimed[0] if claimed else None
 
 
 async def test_a_reply_claimed_in_its_own_transaction_is_sent_at_once_without_a_claim_of_the_outbox(

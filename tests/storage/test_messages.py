@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from storage.messages import (
     TELEGRAM_MAX_TEXT,
-    claim_next_for_chat,
+    claim_next_for_chats,
     claim_outbound,
     enqueue_message,
     get_outbound,
@@ -25,7 +25,7 @@ from tests.storage.factories import NOW
 
 LEASE = timedelta(seconds=30)
 SECOND = timedelta(seconds=1)
-CHAT, OTHER_CHAT = -1001234567890, 8_123_456_789
+CHAT, OTHER_CHAT, THIRD_CHAT = -1001234567890, 8_123_456_789, 8_123_456_790
 
 
 def _queue(
@@ -174,8 +174,10 @@ def test_the_backlog_counts_messages_due_and_unsent(session: Session) -> None:
 
 
 def _claim_chat(session: Session, chat_id: int = CHAT, *, at: timedelta = timedelta(0)) -> int | None:
-    claimed = claim_next_for_chat(session=session, chat_id=chat_id, now=NOW + at, owner="a", lease=LEASE)
-    return None if claimed is None else claimed.id
+    claimed = claim_next_for_chats(
+        session=session, chat_ids=[chat_id], now=NOW + at, owner="a", lease=LEASE, limit=1
+    )
+    return claimed[0].id if claimed else None
 
 
 def test_claiming_for_one_chat_takes_its_next_message_only_and_under_a_lease(session: Session) -> None:
@@ -183,8 +185,9 @@ def test_claiming_for_one_chat_takes_its_next_message_only_and_under_a_lease(ses
     advice = _queue(session, "advice")
     elsewhere = _queue(session, "other chat", chat_id=OTHER_CHAT)
 
-    claimed = claim_next_for_chat(session=session, chat_id=CHAT, now=NOW, owner="a", lease=LEASE)
-    assert claimed is not None
+    [claimed] = claim_next_for_chats(
+        session=session, chat_ids=[CHAT], now=NOW, owner="a", lease=LEASE, limit=1
+    )
     assert (claimed.id, claimed.chat_id, claimed.text, claimed.purpose, claimed.attempts) == (
         question.id,
         CHAT,
@@ -240,3 +243,22 @@ def test_a_session_knows_which_messages_it_has_queued(session: Session) -> None:
     again = _queue(session, "keyed", dedupe_key="k")
     _queue(session, "keyed again", dedupe_key="k")  # already queued: nothing new
     assert queued_in(session) == [first.id, again.id]
+
+
+def test_claiming_for_several_chats_takes_each_ones_next_message_oldest_first_up_to_the_limit(
+    session: Session,
+) -> None:
+    first = _queue(session, "first to chat")
+    _queue(session, "second to chat")  # held back by the first
+    other = _queue(session, "to the other chat", chat_id=OTHER_CHAT)
+    third = _queue(session, "to a third chat", chat_id=THIRD_CHAT)
+
+    def claim(chats: list[int], limit: int) -> list[int]:
+        claimed = claim_next_for_chats(
+            session=session, chat_ids=chats, now=NOW, owner="a", lease=LEASE, limit=limit
+        )
+        return [message.id for message in claimed]
+
+    assert claim([CHAT, OTHER_CHAT, THIRD_CHAT], limit=2) == [first.id, other.id]
+    assert claim([CHAT, OTHER_CHAT, THIRD_CHAT], limit=5) == [third.id]  # the chat's second waits its turn
+    assert claim([], limit=5) == [] and claim([CHAT], limit=0) == []
