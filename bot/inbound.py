@@ -2,11 +2,11 @@
 
 Polling: the next getUpdates (which acknowledges the batch) is only called after the batch is recorded.
 Webhook: the update is recorded before the 200 goes back. Processing runs python-telegram-bot's own
-handlers for each update (``Unit``) in one transaction; updates received together share it, each under a
-savepoint. What the handlers decide and the outbox messages commit together with "processed", or not at
-all. The reply is claimed in that transaction and sent as soon as it commits. An update recorded but not
-processed (a crash) is processed at the next start. An update delivered twice is recorded once (update_id
-is unique).
+handlers for each update (``Unit``) in one transaction, which updates received together share (if any of
+them fails, each is processed again on its own). What the handlers decide and the outbox messages commit
+together with "processed", or not at all. The reply is claimed in that transaction and sent as soon as it
+commits. An update recorded but not processed (a crash) is processed at the next start. An update
+delivered twice is recorded once (update_id is unique).
 
 If processing fails, the patient is never left without a reply and staff are told: the update is marked
 failed, an escalation carries its text, and the patient gets a short "please call" message.
@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
-from bot.outbox import Outbox, Queued, TakenSends
+from bot.outbox import Outbox, TakenSends
 from bot.render import info
 from flows.clinic import Clinic
 from flows.levels import Level
@@ -39,7 +39,7 @@ from storage.inbound import (
     take_inbound_updates,
     unprocessed_updates,
 )
-from storage.messages import enqueue_message, queued_in
+from storage.messages import ClaimedMessage, enqueue_message, queued_in
 from storage.models import MessagePurpose
 from storage.patients import patient_for_chat
 
@@ -131,7 +131,7 @@ class Inbound:
         failure is handled as one (below): failures are rare, and a savepoint for each update would cost
         two more statements on every one."""
         handled: list[_Handled] = []
-        replies: list[Queued] = []
+        replies: list[ClaimedMessage] = []
         sends: TakenSends | None = None
         try:
             with session_scope(self.engine) as session:

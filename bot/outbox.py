@@ -65,10 +65,6 @@ class Sender(Protocol):
     async def send_html(self, *, chat_id: int, text: str, markup_json: str | None) -> int: ...
 
 
-# A claimed message, detached from the session that claimed it.
-Queued = ClaimedMessage
-
-
 @dataclass(frozen=True, kw_only=True)
 class TakenSends:
     sent: list[Sent]
@@ -191,7 +187,7 @@ class Outbox:
 
     @property
     def holding(self) -> int:
-        """Messages claimed by this sender and not yet recorded (being sent, or waiting to be recorded)."""
+        """Messages this sender is still sending or recording (their tasks not finished)."""
         return len(self._held)
 
     async def finish_held(self) -> None:
@@ -206,7 +202,7 @@ class Outbox:
         chat_ids: Collection[int],
         now: datetime,
         recording: TakenSends | None = None,
-    ) -> list[Queued]:
+    ) -> list[ClaimedMessage]:
         """In the transaction that has just queued replies to these chats: claim each chat's next message
         (its reply, unless an earlier one is still due), as many as this sender has room for. Once the
         transaction has committed, pass each to ``send_claimed``; if it rolled back, to ``drop_claim``. The
@@ -237,16 +233,16 @@ class Outbox:
     def sent_not_recorded(self, taken: TakenSends) -> None:
         self.recorder.give_back(taken)
 
-    def send_claimed(self, message: Queued) -> None:
+    def send_claimed(self, message: ClaimedMessage) -> None:
         """Start sending a message claimed by ``claim_replies`` (its transaction committed)."""
         self._promised -= 1
         self._start(message)
 
-    def drop_claim(self, message: Queued) -> None:
+    def drop_claim(self, message: ClaimedMessage) -> None:
         """The transaction that claimed ``message`` rolled back: the claim went with it."""
         self._promised -= 1
 
-    def _start(self, message: Queued) -> None:
+    def _start(self, message: ClaimedMessage) -> None:
         task = asyncio.create_task(self._deliver(message), name=f"outbound-{message.id}")
         self._held.add(task)
         self._unrecorded.add(message.id)
@@ -315,7 +311,7 @@ class Outbox:
                 await asyncio.gather(*held)
         return handled
 
-    async def _deliver(self, message: Queued) -> None:
+    async def _deliver(self, message: ClaimedMessage) -> None:
         # Failing to record one result must not stop the others: that message stays leased and is sent
         # again when the lease runs out (counted in BATCH's bound).
         try:
@@ -323,14 +319,14 @@ class Outbox:
         except Exception as exc:
             log.error("outbound message %s: %s", message.id, type(exc).__name__, exc_info=exc)
 
-    def _claim(self, limit: int) -> list[Queued]:
+    def _claim(self, limit: int) -> list[ClaimedMessage]:
         with session_scope(self.engine) as session:
             rows = claim_outbound(
                 session=session, now=self.now(), owner=self.owner, lease=self.lease, limit=limit
             )
             return [ClaimedMessage.of(row) for row in rows]
 
-    async def _send(self, message: Queued) -> None:
+    async def _send(self, message: ClaimedMessage) -> None:
         await self.limits.wait_turn(message.chat_id)
         try:
             telegram_id = await self.telegram.send_html(
@@ -371,7 +367,7 @@ class Outbox:
         with session_scope(self.engine) as session:
             mark_sent_many(session=session, sent=sent, now=self.now())
 
-    def _retry(self, message: Queued, *, after: float, error: str) -> None:
+    def _retry(self, message: ClaimedMessage, *, after: float, error: str) -> None:
         if message.attempts >= MAX_ATTEMPTS:
             self._give_up(message, error=f"still failing after {message.attempts} attempts: {error}")
             return
@@ -386,7 +382,7 @@ class Outbox:
                 now=now,
             )
 
-    def _give_up(self, message: Queued, *, error: str) -> None:
+    def _give_up(self, message: ClaimedMessage, *, error: str) -> None:
         log.error("outbound message %s given up: %s", message.id, error)
         now = self.now()
         with session_scope(self.engine) as session:
@@ -402,7 +398,7 @@ class Outbox:
                     now=now,
                 )
 
-    def _unreachable(self, message: Queued, *, reason: str) -> None:
+    def _unreachable(self, message: ClaimedMessage, *, reason: str) -> None:
         now = self.now()
         with session_scope(self.engine) as session:
             mark_dead(session=session, message_id=message.id, owner=self.owner, error=reason, now=now)
