@@ -10,22 +10,32 @@ outbox; it never talks to Telegram. Rules that hold for every path:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 from bot.conversation import CHECKIN_BUTTON, CONFIRM_VALUE, MAX_KEPT_TEXT, Conversation, next_checkin_time
-from bot.render import Button, Outgoing, Scene, info, render
+from bot.render import Button, Outgoing, Scene, info, layout, render
 from bot.staff_alerts import escalation_for_ack
 from bot.wording import date_words, days_words, usual_time, when
+from flows.catalogue import bundled_bank
 from flows.clinic import Clinic
-from flows.effects import Effect, Escalate, GiveAdvice
+from flows.effects import AskQuestion, Effect, Escalate, GiveAdvice
 from flows.engine import Answer, IllegalStep, screen_message
 from flows.levels import Level, worst
 from flows.messages import say
+from flows.parsers import parse_yes_no
+from flows.protocol import Question
 from flows.state import Phase
-from storage.answers import mark_callback_token_used, record_answer, resolve_callback_token
+from flows.triage import UNSURE, grade, options_for, read_option
+from storage.answers import (
+    answers_for_episode,
+    mark_callback_token_used,
+    record_answer,
+    resolve_callback_token,
+)
 from storage.checkins import awaiting_checkin_context, checkin_context, checkins_for_episode
 from storage.enrolment import RedeemOutcome, record_consent, redeem_invite
 from storage.escalations import acknowledge_escalation, raise_escalation
@@ -40,6 +50,10 @@ from storage.models import (
     PatientStatus,
 )
 from storage.patients import episodes_for_patient, opt_out_patient, patient_for_chat, set_patient_status
+
+ASK_BUTTON = "a:"  # the safety net's question: "a:<question id>:<yes|no|unsure>", answered any time
+ASK_WINDOW = timedelta(hours=24)  # a typed yes or no this soon after the question answers it
+BANK = {question.id: question for question in bundled_bank().questions}
 
 INVITE_MESSAGES = {
     RedeemOutcome.UNKNOWN: "invite.unknown",
@@ -127,8 +141,9 @@ class Desk:
     ) -> None:
         # Usually a patient answering their open check-in: that, its episode and the patient in one query.
         ctx = awaiting_checkin_context(session=session, chat_id=chat_id)
-        patient = ctx.patient if ctx is not None else self._enrolled(session, chat_id, now=now)
+        patient = ctx.patient if ctx is not None else patient_for_chat(session=session, chat_id=chat_id)
         if patient is None:
+            self._not_enrolled(session, chat_id, text, now=now)
             return
         if not text.strip():  # nothing to read (Telegram trims spaces, not every control character)
             self._send(session, chat_id, self._info("emoji_only"), patient=patient, now=now)
@@ -153,10 +168,17 @@ class Desk:
         inbound_id: int | None,
         after: str | None = None,
     ) -> None:
-        """A message outside any check-in: screened; urgent advice and an escalation for red or amber."""
+        """A message outside any check-in: screened; urgent advice and an escalation for red or amber, and
+        the red-flag questions at once (as buttons) when it touches a red-flag area."""
+        episode = self._episode(session, patient)
+        pending = self._pending_asks(session, episode, now=now)
+        if pending and self._typed_reply_to_asks(
+            session, patient, pending, text, now=now, inbound_id=inbound_id
+        ):
+            return
         effects = screen_message(text)
         level = worst(*(e.level for e in effects if isinstance(e, GiveAdvice)))
-        episode = self._episode(session, patient)
+        asks = [e for e in effects if isinstance(e, AskQuestion)]
         if episode is not None:
             rules = [e.rule for e in effects if isinstance(e, Escalate)]
             record_answer(
@@ -165,12 +187,15 @@ class Desk:
                 question_id="free_text",
                 text=text[:MAX_KEPT_TEXT],
                 level=level,
-                rule=rules[0] if rules else "green.free_text.no_concern",
+                rule=rules[0] if rules else ("ask.free_text" if asks else "green.free_text.no_concern"),
                 now=now,
+                value_json=json.dumps({"asks": [a.question_id for a in asks]}) if asks else None,
             )
         self._escalate_all(session, patient, episode, effects, now=now, inbound_id=inbound_id)
-        if level is not Level.GREEN:
+        if level is not Level.GREEN or asks:
             self._render_and_send(session, patient, effects, episode, now=now)
+            for ask in asks:
+                self._send_ask(session, patient, ask, now=now)
             return
         if after is not None:
             message_id = after
@@ -196,6 +221,9 @@ class Desk:
             return self.consent(session, chat_id=chat_id, agreed=data == "consent:yes", now=now)
         if data in ("stop:yes", "stop:no"):
             return self.stop_choice(session, chat_id=chat_id, confirmed=data == "stop:yes", now=now)
+        if data.startswith(ASK_BUTTON):
+            question_id, _, value = data[len(ASK_BUTTON) :].rpartition(":")
+            return self._ask_button(session, chat_id=chat_id, question_id=question_id, value=value, now=now)
         if data.startswith(CHECKIN_BUTTON):
             return self._checkin_button(
                 session, chat_id=chat_id, token=data[len(CHECKIN_BUTTON) :], now=now, inbound_id=inbound_id
@@ -220,6 +248,19 @@ class Desk:
             or question != callback.question_id
             or confirming != (phase is Phase.CONFIRMING)
         ):
+            # A late or repeated tap on an old question is still graded and acted on ("Yes, getting worse"
+            # under yesterday's numbness question must not be dropped).
+            if not confirming:
+                protocol = self.conversation.protocol_for(session, ctx.episode)
+                if callback.question_id in protocol.questions and self._answer_outside_checkin(
+                    session,
+                    ctx.patient,
+                    protocol.question(callback.question_id),
+                    callback.value,
+                    now=now,
+                    checkin_id=ctx.checkin.id,
+                ):
+                    return "Thank you"
             return say("checkin.closed")
         if not mark_callback_token_used(session=session, token_id=_id(callback), now=now):
             return say("checkin.closed")
@@ -342,6 +383,132 @@ class Desk:
             actor=f"telegram:{user_id}",
         )
         return "Acknowledged. Please close it in the console once you have acted."
+
+    # ------------------------------------------------------------------------------- ask when unsure
+
+    def _send_ask(self, session: Session, patient: Patient, ask: AskQuestion, *, now: datetime) -> None:
+        """A red-flag question the safety net asks at once, outside any check-in, with its own buttons."""
+        question = BANK[ask.question_id]
+        buttons = layout(ask.options, lambda value: f"{ASK_BUTTON}{question.id}:{value}")
+        body = say("ask.intro") + "\n\n" + question.text.strip()
+        self._send(
+            session,
+            _chat(patient),
+            info(body, clinic=self.clinic.short_name, buttons=buttons),
+            patient=patient,
+            now=now,
+        )
+
+    def _ask_button(
+        self, session: Session, *, chat_id: int, question_id: str, value: str, now: datetime
+    ) -> str:
+        patient = patient_for_chat(session=session, chat_id=chat_id)
+        question = BANK.get(question_id)
+        if patient is None or question is None or read_option(question, value) is None:
+            return say("button.stale")  # someone else's or a forged button: reveal nothing
+        self._answer_outside_checkin(session, patient, question, value, now=now, checkin_id=None)
+        return "Thank you"
+
+    def _pending_asks(self, session: Session, episode: Episode | None, *, now: datetime) -> list[str]:
+        """The questions the safety net asked with the patient's last message, if nothing has come since."""
+        if episode is None:
+            return []
+        answers = answers_for_episode(session=session, episode_id=_id(episode))
+        last = answers[-1] if answers else None
+        if (
+            last is None
+            or last.rule != "ask.free_text"
+            or not last.value_json
+            or now - last.answered_at > ASK_WINDOW
+        ):
+            return []
+        return [q for q in json.loads(last.value_json).get("asks", []) if q in BANK]
+
+    def _typed_reply_to_asks(
+        self,
+        session: Session,
+        patient: Patient,
+        pending: list[str],
+        text: str,
+        *,
+        now: datetime,
+        inbound_id: int | None,
+    ) -> bool:
+        """A short typed yes, no or not sure after the safety net's question answers it (all of them, when it
+        asked several: a yes escalates each). Anything longer is a new message, screened as usual."""
+        if len(text.split()) > 8:
+            return False
+        parsed = parse_yes_no(text)
+        if parsed.value is None and parsed.problem != "yes_no.unsure":
+            return False
+        value = UNSURE if parsed.value is None else "yes" if parsed.value else "no"
+        for question_id in pending:
+            self._answer_outside_checkin(
+                session, patient, BANK[question_id], value, now=now, checkin_id=None, said=text
+            )
+        return True
+
+    def _answer_outside_checkin(
+        self,
+        session: Session,
+        patient: Patient,
+        question: Question,
+        value: str,
+        *,
+        now: datetime,
+        checkin_id: int | None,
+        said: str | None = None,
+    ) -> bool:
+        """An answer given outside a running check-in (the safety net's question, a late tap): graded like any
+        answer; red or amber gets its advice and an escalation, a no gets a short thank you. False when there
+        was nothing to act on (a late tap that needs nothing)."""
+        reading = read_option(question, value)
+        episode = self._episode(session, patient)
+        if reading is None or episode is None:
+            return False
+        day = max(0, (now - episode.performed_at).days)
+        graded = grade(question, reading, day=day, now=now)
+        label = dict(options_for(question)).get(value, value)
+        if graded.level is Level.GREEN and checkin_id is not None:
+            return False  # a late "no" to a check-in question: nothing new to act on or keep
+        record_answer(
+            session=session,
+            episode_id=_id(episode),
+            question_id=question.id,
+            text=(said or label)[:MAX_KEPT_TEXT],
+            level=graded.level,
+            rule=graded.rule,
+            now=now,
+            checkin_id=checkin_id,
+            value_json=json.dumps(reading.as_json()),
+        )
+        if graded.level is Level.GREEN:
+            self._send(session, _chat(patient), self._info("ask.no"), patient=patient, now=now)
+            return True
+        effects: list[Effect] = []
+        if graded.advice:
+            effects.append(GiveAdvice(advice_id=graded.advice, level=graded.level, rule=graded.rule))
+        effects.append(
+            Escalate(
+                level=graded.level,
+                rule=graded.rule,
+                advice_id=graded.advice,
+                question_id=question.id,
+                trigger_text=f"{question.text.strip()} -> {said or label}",
+            )
+        )
+        self._escalate_all(session, patient, episode, tuple(effects), now=now, inbound_id=None)
+        self._render_and_send(session, patient, tuple(effects), episode, now=now)
+        return True
+
+    def _not_enrolled(self, session: Session, chat_id: int, text: str, *, now: datetime) -> None:
+        """A chat that is not enrolled: urgent advice if the message needs it (no patient data: there is
+        none to give), then how the service works."""
+        effects = tuple(e for e in screen_message(text) if isinstance(e, GiveAdvice))
+        scene = Scene(clinic=self.clinic, now=now, name="")
+        for message in render(effects, scene, lambda value: ""):
+            self._send(session, chat_id, message, now=now)
+        self._send(session, chat_id, self._info("not_enrolled"), now=now)
 
     # ------------------------------------------------------------------------------------------- helpers
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from flows.catalogue import ResolvedProtocol
+from flows.catalogue import ResolvedProtocol, bundled_bank
 from flows.effects import (
     AskConfirmation,
     AskQuestion,
@@ -32,9 +32,20 @@ from flows.effects import (
 from flows.levels import Level
 from flows.protocol import Question, QuestionKind
 from flows.schedule import Patient, applies, applies_education, applies_questions
-from flows.screening import screen
+from flows.screening import Screening, screen
 from flows.state import CheckInState, Pending, Phase, Recorded
-from flows.triage import PastReading, Reading, grade, options_for, read_option, read_text
+from flows.triage import (
+    UNSURE,
+    Grade,
+    PastReading,
+    Reading,
+    ReadResult,
+    Value,
+    grade,
+    options_for,
+    read_option,
+    read_text,
+)
 
 MAX_TRIES = 3  # the first ask and two kind re-asks; then a red-flag question is escalated, never guessed
 
@@ -110,15 +121,18 @@ def step(protocol: ResolvedProtocol, state: CheckInState, answer: Answer, *, now
         return _apply(protocol, state, question, reading, said, effects, now=now)
 
     assert answer.text is not None
-    screened = _screen_effects(answer.text, question_id=question.id)
+    screened, asks = _screen(answer.text, question_id=question.id)
+    asking = _new_asks(protocol, state, asks)
     result = read_text(question, answer.text)
+    if result.reading is None and question.red_flag_screen and result.problem == "yes_no.unsure":
+        result = ReadResult(reading=Reading(value=UNSURE))  # "not really", "a bit": never a clean no
     if result.reading is None:
+        if asking and not _stops_for_red(screened):
+            # The reply touched a red-flag area: those questions first, then this one again.
+            return _continue(protocol, replace(state, queue=asking + state.queue), screened)
         return _unclear(protocol, state, question, said, result.problem or "unreadable", screened)
-    # A readable answer is graded by the question itself: the safety net adds only what the question and
-    # its follow-ups do not already deal with (so "yes, my left leg gives way" is escalated once, not twice).
-    handled = _advice_handled_by(protocol, question.id)
-    effects += [e for e in screened if not (isinstance(e, GiveAdvice | Escalate) and e.advice_id in handled)]
     if result.needs_confirmation:
+        effects += screened
         confirm = replace(
             state, phase=Phase.CONFIRMING, unconfirmed=result.reading.as_json(), unconfirmed_text=said
         )
@@ -130,7 +144,9 @@ def step(protocol: ResolvedProtocol, state: CheckInState, answer: Answer, *, now
             )
         )
         return Transition(state=confirm, effects=_ordered(effects))
-    return _apply(protocol, state, question, result.reading, said, effects, now=now)
+    return _apply(
+        protocol, state, question, result.reading, said, effects, now=now, asking=asking, screened=screened
+    )
 
 
 def unanswered(protocol: ResolvedProtocol, state: CheckInState) -> Transition:
@@ -165,9 +181,70 @@ def unanswered(protocol: ResolvedProtocol, state: CheckInState) -> Transition:
     return Transition(state=replace(state, phase=Phase.COMPLETE, queue=()), effects=tuple(effects))
 
 
+@dataclass(frozen=True, kw_only=True)
+class Assessment:
+    """How one message is graded, wherever it arrives: as free text, as an answer, in the triage tool."""
+
+    level: Level  # the worst of the question's own reading and the safety net's
+    rules: tuple[str, ...]  # the question's rule first (if it was read), then the safety net's findings
+    advice: tuple[str, ...]  # the advice cards the patient gets, most urgent first (one coherent reply)
+    asks: tuple[str, ...]  # red-flag questions the bot asks at once
+    value: Value = None  # what the question's parser read, if anything
+    problem: str | None = None  # why it could not be read, or "needs_confirmation"
+
+
+def assess(
+    text: str,
+    *,
+    question: Question | None = None,
+    day: int = 1,
+    history: Sequence[PastReading] = (),
+    now: datetime,
+) -> Assessment:
+    """Grade ``text`` as the bot would: as free text, or as the answer to ``question``. The check-in engine
+    (``step``) reaches the same level for the same text: tests/flows/test_one_grading.py holds them to it."""
+    found = screen(text)
+    findings = [f for f in found.findings if f.level is not Level.GREEN]
+    asks = tuple(q for q in found.asks if question is None or q != question.id)
+    rules = [f.rule for f in findings]
+    advice: list[tuple[Level, str]] = [(f.level, f.advice) for f in findings]
+    level, value, problem = found.level, None, None
+    if question is not None:
+        result = read_text(question, text)
+        if result.reading is None and question.red_flag_screen and result.problem == "yes_no.unsure":
+            result = ReadResult(reading=Reading(value=UNSURE))
+        if result.reading is None:
+            problem = result.problem
+        else:
+            graded = grade(question, result.reading, day=day, history=history, now=now)
+            level, value = max(level, graded.level), result.reading.value
+            rules.insert(0, graded.rule)
+            if graded.advice:
+                advice.insert(0, (graded.level, graded.advice))
+            problem = "needs_confirmation" if result.needs_confirmation else None
+    if level is Level.RED:
+        asks = ()
+        advice = [a for a in advice if a[0] is Level.RED]
+    ordered = [a for _, a in sorted(advice, key=lambda a: a[0].rank, reverse=True)]
+    return Assessment(
+        level=level,
+        rules=tuple(rules),
+        advice=tuple(dict.fromkeys(ordered)),
+        asks=asks,
+        value=value,
+        problem=problem,
+    )
+
+
 def screen_message(text: str) -> tuple[Effect, ...]:
-    """Free text outside a check-in: advice and escalation for any amber or red finding, nothing if green."""
-    return _ordered(_screen_effects(text, question_id=None))
+    """Free text outside a check-in: advice and escalation for any amber or red finding, and the red-flag
+    questions to ask at once (AskQuestion, with no check-in) when it touches a red-flag area."""
+    effects, asks = _screen(text, question_id=None)
+    bank = {q.id: q for q in bundled_bank().questions}
+    effects += [
+        AskQuestion(checkin_id="", question_id=q, options=options_for(bank[q])) for q in asks if q in bank
+    ]
+    return _ordered(effects)
 
 
 # --------------------------------------------------------------------------------------------- internals
@@ -182,8 +259,19 @@ def _apply(
     effects: list[Effect],
     *,
     now: datetime,
+    asking: tuple[Pending, ...] = (),
+    screened: Sequence[Effect] = (),
 ) -> Transition:
     result = grade(question, reading, day=state.day, history=state.history, now=now)
+    # The answer is graded by the question; the safety net adds what this grade and its follow-ups do not
+    # already deal with at the same level or worse ("yes, my left leg gives way" is escalated once, but
+    # "sugar 14.2", green for the question, still gets the safety net's amber).
+    handled = _advice_handled_by(protocol, question.id, grade=result)
+    effects += [
+        e
+        for e in screened
+        if not (isinstance(e, GiveAdvice | Escalate) and e.advice_id in handled and e.level <= result.level)
+    ]
     effects.append(
         RecordAnswer(
             checkin_id=state.checkin_id,
@@ -220,7 +308,7 @@ def _apply(
     state = replace(
         state,
         phase=Phase.ASKING,
-        queue=follow_ups + state.queue[1:],
+        queue=asking + follow_ups + state.queue[1:],
         tries=0,
         unconfirmed=None,
         unconfirmed_text=None,
@@ -287,7 +375,7 @@ def _confirm(
             raise IllegalStep("that button does not belong to this question")
     else:
         assert answer.text is not None
-        effects = _screen_effects(answer.text, question_id=question.id)
+        effects, _ = _screen(answer.text, question_id=question.id)
         confirmed = read_text(yes_no, answer.text).reading
         if _stops_for_red(effects):
             return _stop_for_red_text(protocol, state, question, answer.text, effects)
@@ -320,13 +408,21 @@ def _confirm(
 
 
 def _advice_handled_by(
-    protocol: ResolvedProtocol, question_id: str, seen: frozenset[str] = frozenset()
+    protocol: ResolvedProtocol,
+    question_id: str,
+    seen: frozenset[str] = frozenset(),
+    *,
+    grade: Grade | None = None,
 ) -> set[str]:
-    """Advice ids the question or any of its follow-ups can give."""
+    """Advice ids the question (only its given grade, when there is one) or any of its follow-ups can give."""
     if question_id in seen:
         return set()
     question = protocol.question(question_id)
     handled: set[str] = set()
+    if grade is not None:
+        for follow_up in grade.then:
+            handled |= _advice_handled_by(protocol, follow_up, seen | {question_id})
+        return handled | ({grade.advice} if grade.advice else set())
     for outcome in [*question.outcomes, *([question.otherwise] if question.otherwise else [])]:
         if outcome.advice:
             handled.add(outcome.advice)
@@ -380,8 +476,19 @@ def _continue(protocol: ResolvedProtocol, state: CheckInState, effects: list[Eff
     return Transition(state=state, effects=_ordered(effects))
 
 
-def _screen_effects(text: str, *, question_id: str | None) -> list[Effect]:
+def _new_asks(protocol: ResolvedProtocol, state: CheckInState, asks: Sequence[str]) -> tuple[Pending, ...]:
+    """The safety net's questions this check-in has not asked yet (and can ask: its protocol has them)."""
+    done = {r.question_id for r in state.answered} | {p.question_id for p in state.queue}
+    return tuple(Pending(question_id=q) for q in asks if q not in done and q in protocol.questions)
+
+
+def _screen(text: str, *, question_id: str | None) -> tuple[list[Effect], tuple[str, ...]]:
+    """The safety net's advice and escalations for a message, and the red-flag questions it would ask."""
     found = screen(text)
+    return _screen_effects(found, text, question_id=question_id), found.asks
+
+
+def _screen_effects(found: Screening, text: str, *, question_id: str | None) -> list[Effect]:
     effects: list[Effect] = []
     given: set[str] = set()
     for finding in sorted(found.findings, key=lambda f: f.level.rank, reverse=True):
@@ -423,6 +530,10 @@ def _ordered(effects: list[Effect]) -> tuple[Effect, ...]:
         (e for e in effects if isinstance(e, GiveAdvice)), key=lambda e: e.level.rank, reverse=True
     )
     rest = [e for e in effects if not isinstance(e, GiveAdvice)]
+    # One coherent reply: after a red card nothing milder follows that could contradict it ("call the clinic
+    # within 1 working day" after "get help today"); every escalation is still raised.
+    if any(a.level is Level.RED for a in advice):
+        advice = [a for a in advice if a.level is Level.RED]
     urgent = [a for a in advice if a.level is not Level.GREEN]
     calm = [a for a in advice if a.level is Level.GREEN]
     asks = [e for e in rest if isinstance(e, AskQuestion | AskConfirmation)]

@@ -8,7 +8,7 @@ whose condition holds. Nothing here guesses: an unreadable answer stays unreadab
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -25,10 +25,17 @@ FIXED_OPTIONS: dict[QuestionKind, tuple[tuple[str, str], ...]] = {
 }
 
 
+# A red-flag question is never forced into yes or no: "Not sure" is an answer, and it escalates like yes.
+UNSURE = "unsure"
+RED_FLAG_OPTIONS = (("yes", "Yes"), ("no", "No"), (UNSURE, "Not sure"))
+
+
 def options_for(question: Question) -> tuple[tuple[str, str], ...]:
     """The buttons offered for a question: (value, label). Typed answers are always accepted too."""
     if question.kind is QuestionKind.CHOICE:
         return tuple((o.id, o.label) for o in question.options)
+    if question.kind is QuestionKind.YES_NO and question.red_flag_screen:
+        return RED_FLAG_OPTIONS
     return FIXED_OPTIONS.get(question.kind, ())
 
 
@@ -65,7 +72,7 @@ def read_option(question: Question, value: str) -> Reading | None:
     if value not in {v for v, _ in options_for(question)}:
         return None
     if question.kind is QuestionKind.YES_NO:
-        return Reading(value=value == "yes")
+        return Reading(value=UNSURE) if value == UNSURE else Reading(value=value == "yes")
     if question.kind in (QuestionKind.PAIN, QuestionKind.PGIC):
         return Reading(value=int(value))
     return Reading(value=value)
@@ -122,7 +129,21 @@ def grade(
     history: Sequence[PastReading] = (),
     now: datetime,
 ) -> Grade:
-    """The first outcome of ``question`` whose condition holds; green 'recorded' when none does."""
+    """The first outcome of ``question`` whose condition holds; green 'recorded' when none does.
+
+    "Not sure" to a red-flag question is graded as its "yes" (rule id + ".unsure"): unsure is never a no."""
+    if reading.value == UNSURE:
+        for outcome in question.outcomes:
+            if outcome.when.equals is True:
+                graded = _grade_of(outcome)
+                return replace(graded, rule=f"{graded.rule}.unsure", escalate=True)
+        return Grade(
+            level=Level.AMBER,
+            rule=f"amber.unsure.{question.id}",
+            advice="amber.unclear",
+            escalate=True,
+            then=(),
+        )
     for outcome in question.outcomes:
         if _holds(outcome.when, question, reading, day=day, history=history, now=now):
             return _grade_of(outcome)

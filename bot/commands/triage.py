@@ -4,13 +4,15 @@
     aftercare triage --question glucose "HI"
     echo '{"text": "7/10"}' | aftercare triage --question pain --jsonl
 
-With --jsonl, one JSON line out per line in: {"level": ..., "rules": [...], "value": ...}.
+With --jsonl, one JSON line out per line in: {"level": ..., "rules": [...], "value": ..., "asks": [...]}.
+"asks" lists the red-flag questions the bot would ask at once; "level" is the grade of the message alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,14 +21,21 @@ from typing import Any
 from bot.settings import Settings
 from flows.advice import render
 from flows.catalogue import bundled_bank
-from flows.levels import Level, worst
+from flows.engine import assess
+from flows.levels import Level
 from flows.protocol import Question, QuestionKind
-from flows.screening import screen
-from flows.triage import Value, grade, read_text
+from flows.triage import Value
 
 QUESTIONS = {"pain": "pain.now", "glucose": "glucose", "temperature": "temperature"}
 CHOICES = ["free-text", "pain", "glucose", "temperature", "yes-no"]
-GENERIC_YES_NO = Question(id="yes_no", kind=QuestionKind.YES_NO, text="A yes or no question.")
+# A red-flag yes/no question, as the bot asks them: "not sure", "a bit" and "not really" are never a clean no.
+GENERIC_YES_NO = Question(
+    id="rf.yes_no",
+    kind=QuestionKind.YES_NO,
+    red_flag_screen=True,
+    text="A red-flag question (yes or no).",
+    outcomes=[{"when": {"equals": True}, "level": "red", "rule": "red.yes_no.yes", "advice": None}],
+)
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,36 +54,34 @@ class Verdict:
     value: Value
     advice: list[str]
     problem: str | None
+    asks: list[str]
 
     def as_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"level": self.level.value, "rules": self.rules, "value": self.value}
+        data: dict[str, Any] = {
+            "level": self.level.value,
+            "rules": self.rules,
+            "value": self.value,
+            "asks": self.asks,
+        }
         if self.problem:
             data["problem"] = self.problem
         return data
 
 
 def triage(text: str, *, question: str, day: int, now: datetime) -> Verdict:
-    """Grade ``text`` as an answer to ``question`` (plus the free-text safety net, as the bot does)."""
-    screening = screen(text)
-    findings = [f for f in screening.findings if f.level is not Level.GREEN]
-    rules = [f.rule for f in findings]
-    advice = [f.advice for f in findings]
-    if question == "free-text":
-        return Verdict(level=screening.level, rules=rules, value=None, advice=advice, problem=None)
-    asked = GENERIC_YES_NO if question == "yes-no" else _bank_question(QUESTIONS[question])
-    result = read_text(asked, text)
-    if result.reading is None:
-        # Unreadable: the bot asks again. Any red or amber in the text still stands.
-        return Verdict(level=screening.level, rules=rules, value=None, advice=advice, problem=result.problem)
-    graded = grade(asked, result.reading, day=day, now=now)
-    if graded.advice:
-        advice.insert(0, graded.advice)
+    """Grade ``text`` as the bot would, with the one grading the bot uses (flows.engine.assess): as free
+    text, or as the answer to ``question``. ``asks`` are the red-flag questions the bot would ask at once."""
+    asked = None
+    if question != "free-text":
+        asked = GENERIC_YES_NO if question == "yes-no" else _bank_question(QUESTIONS[question])
+    verdict = assess(text, question=asked, day=day, now=now)
     return Verdict(
-        level=worst(graded.level, screening.level),
-        rules=[graded.rule, *rules],
-        value=result.reading.value,
-        advice=advice,
-        problem="needs_confirmation" if result.needs_confirmation else None,
+        level=verdict.level,
+        rules=list(verdict.rules),
+        value=verdict.value,
+        advice=list(verdict.advice),
+        problem=verdict.problem,
+        asks=list(verdict.asks),
     )
 
 
@@ -86,6 +93,15 @@ def _bank_question(question_id: str) -> Question:
 
 
 def triage_command(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        return _triage_command(args, settings)
+    except BrokenPipeError:  # `aftercare triage ... | head`: the reader has gone; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _triage_command(args: argparse.Namespace, settings: Settings) -> int:
     now = datetime.now(UTC)
     if args.jsonl:
         for number, line in enumerate(sys.stdin, start=1):
@@ -106,6 +122,8 @@ def triage_command(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     verdict = triage(args.text, question=args.question, day=args.day, now=now)
     print(f"{verdict.level.value.upper()}  rules: {', '.join(verdict.rules) or '-'}  value: {verdict.value}")
+    if verdict.asks:
+        print(f"asks at once: {', '.join(verdict.asks)}")
     if verdict.problem:
         print(f"note: {verdict.problem}")
     for advice_id in dict.fromkeys(verdict.advice):

@@ -21,6 +21,7 @@ from flows.screening._context import PhraseContext, Span, analyse, merged
 from flows.screening._lexicon import (
     EXPECTED_ANAESTHETIC,
     REASONS,
+    Ask,
     Lexicon,
     LexiconError,
     Pattern,
@@ -30,7 +31,16 @@ from flows.screening._lexicon import (
 )
 from flows.screening._text import Prepared, normalise, sentences
 
-__all__ = ["SCREENING_FAILED", "Discounted", "Finding", "LexiconError", "Screening", "rule_ids", "screen"]
+__all__ = [
+    "SCREENING_FAILED",
+    "Ask",
+    "Discounted",
+    "Finding",
+    "LexiconError",
+    "Screening",
+    "rule_ids",
+    "screen",
+]
 
 # The finding returned when screening itself failed: a person must read the message.
 SCREENING_FAILED = "amber.unwell.screening_failed"
@@ -60,6 +70,10 @@ class Screening:
     level: Level  # worst finding, GREEN if none
     findings: tuple[Finding, ...]
     discounted: tuple[Discounted, ...]
+    # Ask when unsure: the red-flag questions to ask at once (question ids), and the ask ids that chose them.
+    # Empty when the message is red: its card is the answer, and staff are already told.
+    asks: tuple[str, ...] = ()
+    ask_rules: tuple[str, ...] = ()
 
     @property
     def rules(self) -> tuple[str, ...]:
@@ -99,7 +113,7 @@ def _find(text: str, concept: str, patterns: Sequence[Pattern]) -> list[_Match]:
     for pattern in patterns:
         for m in pattern.regex.finditer(text):
             if pattern.unit is not None:
-                value = _to_celsius_or_mmol(float(m.group("value")), pattern.unit)
+                value = _to_celsius_or_mmol(float(m.group("value").replace(",", ".")), pattern.unit)
                 if value is None or not pattern.accepts(value):
                     continue
             spans.append(m.span())
@@ -200,8 +214,24 @@ class _Evaluation:
         discounted = tuple(
             dict.fromkeys(d for d in aside if d.rule not in fired and d.rule not in suppressed)
         )
+        level = worst(*(f.level for f in findings))
+        ask_rules: list[str] = []
+        questions: list[str] = []
+        if level is not Level.RED:
+            for ask in lex.asks:
+                if any(ask.covered(rule_id) for rule_id in fired):
+                    continue
+                # A finding set aside only as someone else's may be the patient's, told by a relative.
+                relative = any(d.reason == "other_person" and ask.covered(d.rule) for d in discounted)
+                if relative or self.fire(ask.rule)[0] is not None:
+                    ask_rules.append(ask.id)
+                    questions += [q for q in ask.questions if q not in questions]
         return Screening(
-            level=worst(*(f.level for f in findings)), findings=tuple(findings), discounted=discounted
+            level=level,
+            findings=tuple(findings),
+            discounted=discounted,
+            asks=tuple(questions),
+            ask_rules=tuple(ask_rules),
         )
 
 

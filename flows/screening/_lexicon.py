@@ -71,10 +71,24 @@ class Rule:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Ask:
+    """Ask when unsure: a red-flag area touched without a named red flag gets its red-flag questions."""
+
+    id: str  # e.g. "ask.legs": stable, recorded with the message so the ask stays explainable
+    questions: tuple[str, ...]  # question ids in flows/data/questions.yaml
+    covered_by: tuple[str, ...]  # rule-id prefixes whose finding already settles the question
+    rule: Rule  # the phrases that touch the area, evaluated with the same context as any rule
+
+    def covered(self, rule_id: str) -> bool:
+        return any(rule_id == p or rule_id.startswith(p + ".") for p in self.covered_by)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Lexicon:
     concepts: Mapping[str, tuple[Pattern, ...]]
     contextless: frozenset[str]  # places and qualifiers ("the injection site"): never set aside themselves
     rules: tuple[Rule, ...]
+    asks: tuple[Ask, ...]
     cues: Mapping[str, re.Pattern[str]]
     # Per concept, all its patterns as one alternation: a text it finds nothing in has no phrase of that
     # concept, so the patterns one by one need not run (most messages are a number or a word).
@@ -173,6 +187,42 @@ def _rule(raw: Any, index: int, concepts: dict[str, tuple[Pattern, ...]], macros
     )
 
 
+_ASK_ID = re.compile(r"^ask(\.[a-z0-9_]+)+$")
+
+
+def _ask(raw: Any, index: int, concepts: dict[str, tuple[Pattern, ...]], macros: Mapping[str, str]) -> Ask:
+    where = f"asks[{index}]"
+    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not _ASK_ID.match(raw["id"]):
+        raise LexiconError(f"symptoms.yaml {where}: an ask needs an id 'ask.<area>'")
+    ask_id = raw["id"]
+    where = f"ask {ask_id}"
+    if set(raw) - {"id", "questions", "covered_by", "patterns", "when"}:
+        raise LexiconError(f"symptoms.yaml {where}: unknown keys {sorted(set(raw) - {'id'})}")
+    questions = raw.get("questions")
+    if not isinstance(questions, list) or not questions or not all(isinstance(q, str) for q in questions):
+        raise LexiconError(f"symptoms.yaml {where}: needs a list of question ids to ask")
+    when = [tuple(alt) for alt in raw.get("when", [])]
+    if "patterns" in raw:
+        concepts[ask_id] = _patterns(raw["patterns"], macros, where)
+        when.append((ask_id,))
+    if not when:
+        raise LexiconError(f"symptoms.yaml {where}: needs patterns or a 'when' list")
+    rule = Rule(
+        id=ask_id,
+        level=Level.GREEN,  # an ask is not a finding: it grades nothing, it asks
+        advice="",
+        when=tuple(when),
+        within="message",
+        suppresses=(),
+        discount_by=frozenset(REASONS),
+        negation_window=None,
+        other_person_window=None,
+        unless=None,
+        only_if=None,
+    )
+    return Ask(id=ask_id, questions=tuple(questions), covered_by=tuple(raw.get("covered_by", ())), rule=rule)
+
+
 def parse_lexicon(text: str) -> Lexicon:
     try:
         data = yaml.safe_load(text)
@@ -208,7 +258,8 @@ def parse_lexicon(text: str) -> Lexicon:
         raise LexiconError(
             f"symptoms.yaml: duplicate rule ids {sorted({i for i in ids if ids.count(i) > 1})}"
         )
-    for rule in rules:
+    asks = tuple(_ask(raw, i, concepts, macros) for i, raw in enumerate(data.get("asks") or []))
+    for rule in (*rules, *(ask.rule for ask in asks)):
         missing = {c for alt in rule.when for c in alt} - set(concepts)
         if missing:
             raise LexiconError(f"symptoms.yaml rule {rule.id}: unknown concepts {sorted(missing)}")
@@ -218,6 +269,7 @@ def parse_lexicon(text: str) -> Lexicon:
         concepts=concepts,
         contextless=frozenset(contextless),
         rules=rules,
+        asks=asks,
         cues=cues,
         any_phrase={name: any_of(patterns) for name, patterns in concepts.items()},
     )

@@ -69,7 +69,7 @@ def test_unknown_protocol_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -
         ("pain", "9/10", "amber", 9),
         ("glucose", "HI", "red", 33.3),
         ("glucose", "12,4", "green", 12.4),
-        ("temperature", "101F", "amber", 38.3),
+        ("temperature", "101F", "red", 38.3),  # fever is red (reference (d) 6)
         ("yes-no", "nope", "green", False),
     ],
 )

@@ -122,11 +122,13 @@ async def test_a_button_pressed_twice_applies_once_and_says_so_kindly(world: Wor
     await world.delivered(phone)
     await phone.press(question.message_id, data)
     await world.until(lambda: CLOSED in _notices(world, phone), "the 'already answered' notice")
-    await phone.press(question.message_id, question.button("Yes, getting worse").callback_data or "")
-    await world.until(lambda: _notices(world, phone).count(CLOSED) == 2, "a second notice")
-    assert [a.question_id for a in _answers(world)] == ["numbness.day0"]
-    assert len(world.bot_messages(phone, after=question.message_id)) == 1  # nothing asked again
+    assert [a.question_id for a in _answers(world)] == ["numbness.day0"]  # the repeat "no" changed nothing
     assert world.escalations() == []
+    # A late tap on a worse answer is still graded and acted on: never dropped as "already answered".
+    await phone.press(question.message_id, question.button("Yes, getting worse").callback_data or "")
+    await world.until(lambda: world.escalations() != [], "the late answer's escalation")
+    assert [a.question_id for a in _answers(world)] == ["numbness.day0", "numbness.day0"]
+    assert world.escalations()[0].level is not Level.GREEN
 
 
 async def test_a_button_from_an_old_check_in_never_reapplies(world: World) -> None:
@@ -141,12 +143,11 @@ async def test_a_button_from_an_old_check_in_never_reapplies(world: World) -> No
     assert day1.status is CheckInStatus.UNANSWERED
     before = world.last_message_id(phone)
     await phone.press(screen.message_id, screen.button("Yes").callback_data or "")  # yesterday's button
-    await world.until(lambda: CLOSED in _notices(world, phone), "the 'closed' notice")
-    assert world.bot_messages(phone, after=before) == []
-    assert [a.question_id for a in _answers(world) if a.checkin_id == day1.id] == ["rf.ces"]
-    assert [e.level for e in world.escalations()] == [
-        Level.AMBER
-    ]  # day 1 unanswered; no red from the old button
+    # Never re-opens the check-in, but a late "yes" to the red-flag screen is acted on at once.
+    await world.bot_says(phone, "Go to A&E now", after=before)
+    assert [a.question_id for a in _answers(world) if a.checkin_id == day1.id] == ["rf.ces", "rf.ces"]
+    assert [e.level for e in world.escalations()] == [Level.AMBER, Level.RED]  # unanswered, then the tap
+    assert day1.status is CheckInStatus.UNANSWERED
 
 
 async def test_a_button_of_a_check_in_cancelled_by_stopping_does_not_restart_it(world: World) -> None:

@@ -51,9 +51,9 @@ RED_FLAGS = [
         heading="Get medical help today.",
     ),
     RedFlag(
-        name="fever with back pain",
-        steps=(("rf.fever", "Yes"), ("rf.back_pain_with_fever", "Yes")),
-        rule="red.fever.with_back_pain",
+        name="fever",
+        steps=(("rf.fever", "Yes"),),
+        rule="red.fever.reported",
         heading="Get medical help today.",
     ),
     RedFlag(

@@ -70,7 +70,7 @@ async def test_silence_gets_one_reminder_then_the_unanswered_red_flag_screen_goe
     reminder = await world.bot_says(phone, "Just a reminder, Sam", after=question.message_id)
     assert reminder.text.splitlines()[0] == "Your check-in from the Pain Clinic"
     assert "Since your injection, have you had any of these" in reminder.text
-    assert reminder.button_texts == ["Yes", "No"]
+    assert reminder.button_texts == ["Yes", "No", "Not sure"]  # a red-flag question: unsure is an answer
     await world.advance(timedelta(hours=3))
     await world.delivered(phone)
     assert world.bot_messages(phone, after=reminder.message_id) == []  # one reminder, not nagging

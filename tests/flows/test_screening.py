@@ -31,7 +31,7 @@ CORPUS = Path(__file__).parent / "corpus"
 AGREED_ADVICE = frozenset({
     "red.ces", "red.leg_weakness", "red.fever_back_pain", "red.severe_back_pain", "red.sepsis",
     "red.anaphylaxis", "red.chest_pain", "red.headache_meningism", "red.dka", "red.hypo", "red.crisis",
-    "amber.wound", "amber.fever", "amber.positional_headache", "amber.urine_retention",
+    "amber.wound", "red.fever", "amber.positional_headache", "amber.urine_retention",
     "amber.glucose_high", "amber.itchy_rash", "amber.pain_uncontrolled", "amber.mood",
     "amber.numbness_persisting", "amber.bleeding", "amber.unwell",
 })  # fmt: skip
@@ -65,7 +65,7 @@ RULE_EXAMPLES = {
     "red.hypo": "sugar 3.2 and I feel really drowsy",
     "red.crisis": "I don't want to be here anymore",
     "amber.wound": "the injection site is swollen and warm",
-    "amber.fever": "temp 38.3 this evening",
+    "red.fever": "temp 38.3 this evening",
     "amber.positional_headache": "headache every time I stand up, goes when I lie down",
     "amber.urine_retention": "haven't had a wee since I got home 7 hours ago",
     "amber.glucose_high": "blood sugar 16 before bed",
@@ -132,7 +132,7 @@ def _reasons(result: Screening) -> set[tuple[str, str]]:
 @pytest.mark.parametrize(
     ("text", "rule"),
     [
-        ("no fever", "amber.fever"),
+        ("no fever", "red.fever"),
         ("I haven't had any numbness down below", "red.ces.saddle_numbness"),
         ("No fever, numbness or bladder problems", "red.ces.bladder"),
         ("Numb bum? None.", "red.ces.saddle_numbness"),
@@ -169,7 +169,7 @@ def test_negation_does_not_reach_a_red_flag_it_does_not_govern(text: str, rule: 
     ("text", "rule"),
     [
         ("years ago I had bladder problems", "red.ces.bladder"),
-        ("had a fever last month before the injection", "amber.fever"),
+        ("had a fever last month before the injection", "red.fever"),
         ("wet myself laughing at the telly, nothing new", "red.ces.bladder"),
         ("Back in 2019 I had an epidural and my legs were numb for a day", "red.ces.both_legs"),
     ],
@@ -197,7 +197,7 @@ def test_the_past_does_not_hide_what_is_happening_now(text: str, rule: str) -> N
 @pytest.mark.parametrize(
     ("text", "rule"),
     [
-        ("what if I get a fever?", "amber.fever"),
+        ("what if I get a fever?", "red.fever"),
         ("should I worry if my legs go numb?", "red.ces.both_legs"),
         ("The nurse told me to watch out for numbness round my bottom", "red.ces.saddle_numbness"),
         ("Can the injection cause bladder problems?", "red.ces.bladder"),
@@ -215,7 +215,7 @@ def test_hypotheticals_are_set_aside(text: str, rule: str) -> None:
         ("What if the numbness in both legs doesn't go away? It's been 2 days", "red.ces.both_legs"),
         ("Should I be worried that I can't feel my bum on the toilet?", "red.ces.saddle_numbness"),
         ("Is it normal to have numbness in both legs?", "red.ces.both_legs"),
-        ("What should I do if my temperature goes above 38? It's 38.3 now", "amber.fever"),
+        ("What should I do if my temperature goes above 38? It's 38.3 now", "red.fever"),
         # Crisis is never set aside as a question.
         ("If this injection hasn't worked I'd rather not wake up", "red.crisis"),
     ],
@@ -227,7 +227,7 @@ def test_a_question_about_a_present_symptom_is_not_hypothetical(text: str, rule:
 @pytest.mark.parametrize(
     ("text", "rule"),
     [
-        ("my husband has a temperature", "amber.fever"),
+        ("my husband has a temperature", "red.fever"),
         ("My friend had the same injection and couldn't pee for a day", "red.ces.bladder"),
         ("my son has been self harming, is there someone he can talk to?", "red.crisis"),
     ],
@@ -241,9 +241,9 @@ def test_someone_elses_symptoms_are_set_aside(text: str, rule: str) -> None:
 @pytest.mark.parametrize(
     ("text", "rule"),
     [
-        ("my husband says I have a temperature", "amber.fever"),
-        ("me and my husband both have a temperature", "amber.fever"),
-        ("my wife has had a cold all week but now I've got a temp of 38.7", "amber.fever"),
+        ("my husband says I have a temperature", "red.fever"),
+        ("me and my husband both have a temperature", "red.fever"),
+        ("my wife has had a cold all week but now I've got a temp of 38.7", "red.fever"),
         ("This is his daughter. Dad can't pee and he's burning up", "red.ces.bladder"),  # a carer writing
         ("Husband here, she had the injection on Monday and she's not making sense", "red.sepsis.confusion"),
         ("My husband doesn't know but I've been thinking of ending my life", "red.crisis"),
@@ -281,10 +281,12 @@ def test_one_numb_leg_is_amber_and_a_weak_one_is_red() -> None:
 @pytest.mark.parametrize(
     ("text", "rule", "fires"),
     [
-        ("temperature 37.6", "amber.fever", False),
-        ("temperature 37.9", "amber.fever", True),  # NHS Inform's 37.8: the lower of the UK thresholds
-        ("temp 100.4F", "amber.fever", True),
-        ("temp 99.5", "amber.fever", False),
+        ("temperature 37.6", "red.fever", False),
+        ("temperature 37.9", "red.fever", False),  # 38.0 (NHS England, reference (c)); 37.3-37.9 asks instead
+        ("temp 38,6", "red.fever", True),  # a decimal comma
+        ("temp 38.0", "red.fever", True),
+        ("temp 100.4F", "red.fever", True),
+        ("temp 99.5", "red.fever", False),
         ("sugar 12", "amber.glucose_high", False),
         ("sugar 12.5", "amber.glucose_high", True),
         ("blood glucose 300", "amber.glucose_high", True),  # mg/dL, 16.7 mmol/L
@@ -309,7 +311,7 @@ def test_fever_with_back_pain_is_red_and_replaces_the_amber_fever() -> None:
 def test_fever_with_a_nerve_symptom_reports_both() -> None:
     rules = screen("I've got a fever and my left leg is weak").rules
     assert {"red.fever_back_pain.nerve_symptoms", "red.leg_weakness"} <= set(rules)
-    assert "amber.fever" not in rules
+    assert "red.fever" not in rules
 
 
 def test_a_wound_sign_counts_only_in_the_sentence_that_names_the_site() -> None:
@@ -335,7 +337,7 @@ def test_spans_point_at_the_patients_own_words_despite_emoji_and_curly_quotes() 
 
 def test_typos_and_slang_are_understood() -> None:
     assert "red.ces.both_legs" in screen("cnt feel my feet.. both..").rules
-    assert "amber.fever" in screen("got a bit of a temprature").rules
+    assert "red.fever" in screen("got a bit of a temprature").rules
     assert "red.ces.bladder" in screen("peed myself in tesco").rules
 
 
@@ -376,7 +378,7 @@ def _lexicon_text(**rule: Any) -> str:
     ("rule", "message"),
     [
         ({"id": "red.ces.new", "level": "red", "advice": "amber.wound", "patterns": ["x"]}, "advice id"),
-        ({"id": "amber.fever.x", "level": "red", "advice": "amber.fever", "patterns": ["x"]}, "level"),
+        ({"id": "amber.fever.x", "level": "red", "advice": "red.fever", "patterns": ["x"]}, "level"),
         ({"id": "red.ces.x", "level": "red", "advice": "red.ces", "when": [["no_such"]]}, "unknown concepts"),
         ({"id": "red.ces.x", "level": "red", "advice": "red.ces", "patterns": ["(open"]}, "does not compile"),
         ({"id": "red.ces.x", "level": "red", "advice": "red.ces", "patterns": ["@nope"]}, "unknown macro"),
@@ -451,8 +453,8 @@ def test_the_main_corpus_is_big_and_mixed_as_agreed() -> None:
     counts = _figures(_load("messages.jsonl")).counts
     total = sum(counts.values())
     assert total >= 300
-    assert 0.30 <= counts["red"] / total <= 0.40
-    assert 0.20 <= counts["amber"] / total <= 0.30
+    assert 0.30 <= counts["red"] / total <= 0.42  # fever moved from amber to red (reference (d) 6)
+    assert 0.18 <= counts["amber"] / total <= 0.30
     assert 0.35 <= counts["green"] / total <= 0.45
 
 
@@ -516,3 +518,41 @@ def test_a_message_with_no_phrase_at_all_screens_green_without_reading_its_conte
     full.sentence_of = lambda position: 0
     assert shortcut.screening(lex) == full.screening(lex) == screen(text)
     assert screen(text).level is Level.GREEN
+
+
+def test_a_temperature_below_the_fever_line_asks_about_fever_instead_of_reassuring() -> None:
+    found = screen("temperature 37.9")
+    assert found.level is Level.GREEN
+    assert found.asks == ("rf.fever",)
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("legs feel funny, bit wobbly on the stairs", ("rf.leg_weakness",)),
+        ("I cant feel when i need the loo", ("rf.ces",)),
+        ("feeling really low and fed up with it all", ("mood.self_harm",)),
+        ("dad's temp is up, he seems hot", ("rf.fever",)),  # a relative may be writing about the patient
+    ],
+)
+def test_a_message_that_touches_a_red_flag_area_asks_the_matching_question(
+    text: str, asks: tuple[str, ...]
+) -> None:
+    assert set(asks) <= set(screen(text).asks)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "legs fine, no fever, waterworks normal",
+        "been walking the dog, lovely day",
+        "what if I get a fever?",
+        "4",
+    ],
+)
+def test_negated_hypothetical_and_everyday_messages_ask_nothing(text: str) -> None:
+    assert screen(text).asks == ()
+
+
+def test_a_red_message_asks_nothing_more_its_card_is_the_answer() -> None:
+    assert screen("numb down below and my legs feel funny").asks == ()

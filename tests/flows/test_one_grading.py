@@ -1,0 +1,72 @@
+"""One grading everywhere: the same text gets the same level as an answer in a check-in (flows.engine.step),
+from the triage tool and the safety-figure measurements (flows.engine.assess), whatever was asked."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from flows.catalogue import ResolvedProtocol
+from flows.effects import Escalate, RecordAnswer
+from flows.engine import Answer, assess, step
+from flows.levels import Level, worst
+from flows.state import CheckInState, Pending, Phase
+
+NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+QUESTIONS = ["rf.ces", "rf.fever", "pain.now", "glucose", "site", "numbness.next_day", "mood"]
+TEXTS = [
+    "sugar 14.2",
+    "yes my lips are a bit swollen",
+    "not really",
+    "7 but my temp is 38.4",
+    "about a seven, maybe eight",
+    "I had 1 biscuit and feel fine",
+    "no, but I cant feel my bum when I wipe",
+    "38,6 and shivery",
+    "fine thanks",
+    "legs feel funny on the stairs",
+    "feeling very low, everyone would be better off without me",
+    "the site is red and oozing",
+    "3.1 feel shaky",
+]
+
+
+def _asking(protocol: ResolvedProtocol, question_id: str) -> CheckInState:
+    return CheckInState(
+        protocol_id=protocol.id,
+        protocol_version=protocol.version,
+        checkin_id="day2.morning",
+        day=2,
+        diabetic=True,
+        phase=Phase.ASKING,
+        queue=(Pending(question_id=question_id),),
+        history=(),
+    )
+
+
+@pytest.mark.parametrize("question_id", QUESTIONS)
+@pytest.mark.parametrize("text", TEXTS)
+def test_an_answer_gets_the_same_level_in_the_bot_and_in_the_triage_tool(
+    sij: ResolvedProtocol, question_id: str, text: str
+) -> None:
+    question = sij.question(question_id)
+    verdict = assess(text, question=question, day=2, now=NOW)
+    if verdict.problem == "needs_confirmation":
+        pytest.skip("the bot checks the reading first; graded once confirmed")  # (e.g. "216" as mg/dL)
+    effects = step(sij, _asking(sij, question_id), Answer(text=text), now=NOW).effects
+    in_the_bot = worst(*(e.level for e in effects if isinstance(e, Escalate | RecordAnswer)))
+    assert in_the_bot == verdict.level
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_free_text_gets_the_level_of_the_safety_net(text: str) -> None:
+    from flows.screening import screen
+
+    assert assess(text, now=NOW).level == screen(text).level
+
+
+def test_hedges_and_swelling_to_a_red_flag_question_are_red(sij: ResolvedProtocol) -> None:
+    allergy = sij.question("rf.ces")  # a red-flag yes/no question
+    assert assess("not really", question=allergy, now=NOW).level is Level.RED
+    assert assess("yes my lips are a bit swollen", question=allergy, now=NOW).level is Level.RED
