@@ -7,8 +7,16 @@ the meter's HI (33.3, beyond_meter="high") and LO (1.1, "low"). Safety rules, wh
   for "it says HI" or the number (a confirmed guess would still be a guess).
 - No unit: up to 33.3 is mmol/L; 33.4-35 could be either, refused; a whole number above 35 is almost surely
   mg/dL and is converted but needs_confirmation; a decimal above 35 is refused.
-- Not a reading, refused with its own id: clock times ("7:30", "8pm"; "8 at 8pm" is a reading of 8), HbA1c,
-  insulin doses or any answer naming an insulin, ketones, percentages, "over 20".
+- Not a reading, refused with its own id: clock times and hours ("7:30", "8pm", "will do at 9"; "8 at 8pm" is
+  a reading of 8), HbA1c, insulin doses or any answer naming an insulin, ketones, percentages, "over 20", and
+  the meter's error codes ("E-4", "Err 3", "E3", "error": glucose.meter_error). An error code beside a number
+  ("E-4, then 7.2") is a second try: the number is read.
+- A number that counts something is not a reading: "I had 1 biscuit" (not a hypo of 1.0), "2 slices of
+  toast", "took 2 tablets", "ate 3", "checked it 3 times". With nothing else it is glucose.no_number, or
+  glucose.not_checked when the patient says so ("not checked yet, will do at 9").
+- "Just over 12" / "a bit over 12" reads 12.1, the lowest reading a meter could show above 12, so a rule for
+  "above 12" still fires; "just under 4" reads 3.9, so a rule for "below 4" still fires. Plain "over 20" or
+  "under 4" has no bound on the other side: refused as glucose.not_exact.
 - A range that crosses 4.0 ("3-5") is refused: taking its higher end would hide a hypo.
 - Several readings in one message are refused: the highest would hide a hypo, the lowest a high.
 - Below 1.0 or above 33.3 mmol/L (after conversion) is not a meter reading and is refused.
@@ -28,6 +36,7 @@ from flows.parsers.numerals import (
     says_less_than,
     says_more_than,
     spell_digits,
+    strip_at_hours,
     strip_clock_times,
     strip_durations,
 )
@@ -96,6 +105,46 @@ _NOT_CHECKED = re.compile(
             r"(?:check(?:ed)?|test(?:ed)?|taken?|done|do\s+it|measured?|remember|know)",
             "forgot", r"no\s+(?:meter|strips|machine)", r"no\s+idea", "dunno", r"not\s+yet", r"not\s+sure")
 )  # fmt: skip
+# A meter's error code: "E-4", "E3", "Err 3", "error 5". Not a reading, whatever its number.
+_METER_ERROR = re.compile(
+    r"(?<![a-z0-9.,])(?:e|err|error)(?:\s+code)?\s*[-:]?\s*[0-9]{1,3}(?![0-9.,])"
+    r"|(?<![a-z])(?:errors?|err)(?![a-z])"
+)
+# A number that counts something: "1 biscuit", "2 slices of toast", "took 2", "ate 3". "Had 12" may be a
+# reading, so "had" counts only with a thing after the number.
+_COUNTED = (
+    r"biscuits?", r"slices?", r"pieces?", r"cups?", r"mugs?", r"glass(?:es)?", r"sweets?",
+    r"jelly\s+bab(?:y|ies)", r"jelly\s+beans?", r"jellies", r"dextrose", r"lucozade", r"bottles?", r"cans?",
+    r"cartons?", r"spoons?", r"spoonfuls?", r"teaspoons?", r"tsp", r"tablespoons?", r"sugars", r"lumps?",
+    r"cubes?", r"meals?", r"snacks?", r"apples?", r"bananas?", r"oranges?", r"eggs?", r"sandwich(?:es)?",
+    r"crackers?", r"chocolates?", r"bars?", r"rounds?", r"portions?", r"servings?", r"grapes?", r"toast",
+    r"crumpets?", r"cakes?", r"buns?", r"scones?", r"cookies?", r"crisps", r"packets?", r"bags?",
+    r"drinks?", r"pints?", r"coffees?", r"teas?", r"juices?", r"rolls?", r"potato(?:es)?", r"mouthfuls?",
+    r"bites?", r"sips?", r"digestives?", r"hobnobs?", r"rich\s+teas?", r"metformin", r"gliclazide",
+    r"sitagliptin", r"empagliflozin", r"dapagliflozin", r"canagliflozin", r"pioglitazone", r"glimepiride",
+    r"puffs?", r"sachets?", r"injections?", r"jabs?", r"readings?", r"checks?", r"tests?", r"goes", r"tries",
+    r"attempts?", r"pricks?", r"fingers?", r"strips?", r"lancets?", r"hypos?", r"steps", r"miles?",
+)  # fmt: skip
+_COUNTED_SIZES = (
+    r"(?:small|big|large|little|more|extra|glucose|dextrose|plain|ginger|chocolate|custard|digestive|whole|half"
+    r"|of|the|my|those|these)"
+)
+_COUNT = re.compile(
+    r"(?<![0-9.,])[0-9]+\s*(?:x\s*)?(?:" + _COUNTED_SIZES + r"\s+){0,2}"
+    r"(?:" + "|".join(_COUNTED) + r")(?![a-z])"
+    r"|(?<![\w'])(?:took|taken|take|taking|ate|eaten|eat|eating|drank|drunk|drink|drinking|swallowed)"
+    r"\s+(?:(?:another|about|around|like|only|just)\s+)?[0-9]+(?![0-9.,])(?!\s*(?:mmol|mg))"
+)  # fmt: skip
+# "Just over 12" -> 12.1 and "just under 4" -> 3.9: see the module docstring.
+_NEARLY = (
+    r"(?<![\w'])(?:only\s+)?(?:just|a\s+(?:little\s+|tiny\s+|wee\s+)?bit|a\s+little|a\s+touch|a\s+tad"
+    r"|slightly|fractionally|marginally|barely)\s+"
+)
+_JUST_OVER = re.compile(_NEARLY + r"(?:over|above|more\s+than|higher\s+than|past)\s+(?:a\s+)?(?=[0-9])")
+_JUST_UNDER = re.compile(
+    _NEARLY + r"(?:under|below|less\s+than|lower\s+than|short\s+of)\s+(?:a\s+)?(?=[0-9])"
+)
+_TENTH = Decimal("0.1")
 _MMOL = re.compile(r"(?<![a-z])mmols?(?:\s*/\s*l(?:itre|iter)?)?(?![a-z])")
 _MG_PER_DL = re.compile(r"(?<![a-z])(?:mg\s*/?\s*dl|mgs?|milligrams?)(?![a-z])")
 
@@ -108,6 +157,7 @@ def parse_glucose(text: str) -> Parsed[GlucoseReading]:
     s = spell_digits(without_apostrophes(cased.lower()))
     meter = _meter_words(cased, s)
     s = _GREETING.sub("", s)
+    s, saw_error = _METER_ERROR.subn(" | ", s)
     s, saw_hba1c = _HBA1C.subn(" | ", s)
     s, saw_dose = _DOSE.subn(" | ", s)
     s, ketones_first = _KETONES_THEN_NUMBER.subn(" | ", s)
@@ -116,7 +166,11 @@ def parse_glucose(text: str) -> Parsed[GlucoseReading]:
     s, saw_percent = _PERCENTAGE.subn(" | ", s)
     s = _DIABETES_TYPE.sub(" | ", s)
     s, saw_time = strip_clock_times(s)
-    found = find_numbers(strip_durations(s))
+    s, saw_hour = strip_at_hours(strip_durations(s))
+    s = _COUNT.sub(" | ", s)
+    s, above = _JUST_OVER.subn(" ", s)
+    s, below = _JUST_UNDER.subn(" ", s)
+    found = find_numbers(s)
     if found.garbled:
         return unreadable("glucose.several_numbers")
     if meter:
@@ -126,8 +180,9 @@ def parse_glucose(text: str) -> Parsed[GlucoseReading]:
             return unreadable("glucose.meter_word_and_number")
         return read(METER_HIGH if meter == {"high"} else METER_LOW)
     if not found.numbers:
-        return unreadable(_why_no_number(s, hba1c=saw_hba1c, dose=saw_dose, ketones=saw_ketones,
-                                         percent=saw_percent, time=saw_time))  # fmt: skip
+        return unreadable(_why_no_number(s, error=saw_error, hba1c=saw_hba1c, dose=saw_dose,
+                                         ketones=saw_ketones, percent=saw_percent,
+                                         time=saw_time or saw_hour))  # fmt: skip
     if _INSULIN.search(s):
         return unreadable("glucose.looks_like_insulin")  # "took 8 novorapid": a dose or a reading?
     if _KETONE.search(s):
@@ -139,7 +194,10 @@ def parse_glucose(text: str) -> Parsed[GlucoseReading]:
     mmol, mg = _MMOL.search(s) is not None, _MG_PER_DL.search(s) is not None
     if mmol and mg:
         return unreadable("glucose.unclear_units")
-    return _reading(found.numbers[0], unit="mmol" if mmol else "mg" if mg else None)
+    if above + below > 1 or ((above or below) and found.numbers[0].is_range):
+        return unreadable("glucose.not_exact")
+    nudge = _TENTH if above else -_TENTH if below else Decimal(0)
+    return _reading(found.numbers[0], unit="mmol" if mmol else "mg" if mg else None, nudge=nudge)
 
 
 def _meter_words(cased: str, s: str) -> set[MeterWord]:
@@ -159,7 +217,11 @@ def _meter_word(word: str) -> MeterWord:
     return "high" if word.lower() in ("hi", "high") else "low"
 
 
-def _why_no_number(s: str, *, hba1c: int, dose: int, ketones: int, percent: int, time: bool) -> str:
+def _why_no_number(
+    s: str, *, error: int, hba1c: int, dose: int, ketones: int, percent: int, time: bool
+) -> str:
+    if error:
+        return "glucose.meter_error"
     if hba1c:
         return "glucose.looks_like_hba1c"
     if dose or _INSULIN.search(s):
@@ -168,16 +230,16 @@ def _why_no_number(s: str, *, hba1c: int, dose: int, ketones: int, percent: int,
         return "glucose.looks_like_ketones"
     if percent:
         return "glucose.looks_like_percent"
+    if _NOT_CHECKED.search(s):
+        return "glucose.not_checked"  # "not checked yet, will do at 9": the 9 is when, not a reading
     if time:
         return "glucose.looks_like_time"
-    if _NOT_CHECKED.search(s):
-        return "glucose.not_checked"
     if [w for w in words(s) if w not in _BARE_FILLERS] in (["hi"], ["high"], ["lo"], ["low"]):
         return "glucose.meter_word_unclear"  # a greeting, or "it's high" without the number?
     return "glucose.no_number"
 
 
-def _reading(number: Number, *, unit: Literal["mmol", "mg"] | None) -> Parsed[GlucoseReading]:
+def _reading(number: Number, *, unit: Literal["mmol", "mg"] | None, nudge: Decimal) -> Parsed[GlucoseReading]:
     if number.negative:
         return unreadable("glucose.out_of_range")
     if number.time_like and unit is None:
@@ -187,6 +249,7 @@ def _reading(number: Number, *, unit: Literal["mmol", "mg"] | None) -> Parsed[Gl
     if high is None or low is None or (unit is None and low[1] != high[1]):
         return unreadable("glucose.unclear_units")
     mmol, from_mg = high
+    mmol += nudge
     if not _LOWEST <= mmol <= _HIGHEST:
         return unreadable("glucose.out_of_range")
     if number.is_range and low[0] < _HYPO <= mmol:

@@ -1,10 +1,10 @@
 """Finding the numbers in an answer, for the parsers of pain, relief, PGIC, glucose and temperature.
 
-``spell_digits`` turns number words into digits ("seven" -> 7, "six and a half" -> 6.5). The ``strip_*``
-helpers remove numbers that are plainly not the answer: clock times, durations, ordinals. ``find_numbers``
-lists what is left, joining ranges ("6-7", "6 to 7", "6 or 7", "between 6 and 7"). Nothing here decides what a
-number means; each parser does. Digits are ASCII only: other scripts' digits are not read.
-Standard library only.
+``spell_digits`` turns number words into digits ("seven" -> 7, "six and a half" -> 6.5, "a hundred and
+one" -> 101). The ``strip_*`` helpers remove numbers that are plainly not the answer: clock times, "at 9",
+durations, ordinals and dates. ``find_numbers`` lists what is left, joining ranges ("6-7", "6 to 7", "6 or
+7", "between 6 and 7"). Nothing here decides what a number means; each parser does. Digits are ASCII only:
+other scripts' digits are not read. Standard library only.
 """
 
 from __future__ import annotations
@@ -31,11 +31,15 @@ _TYPOS = {
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
          "eighty": 80, "ninety": 90}  # fmt: skip
 _ONES = {w: n for w, n in _SMALL.items() if 1 <= n <= 9}
+_TENS_WORDS, _ONES_WORDS = "|".join(_TENS), "|".join(_ONES)
+_AFTER_HUNDRED = "|".join(sorted((w for w, n in _SMALL.items() if n > 0), key=len, reverse=True))
 _SPELLED = re.compile(
-    r"(?<![\w'])(?:(?P<tens>" + "|".join(_TENS) + r")(?:[\s-]+(?P<ones>" + "|".join(_ONES) + r"))?"
-    r"|(?P<hundred>(?:a|one)\s+hundred|hundred)"
+    r"(?<![\w'])(?:(?P<tens>" + _TENS_WORDS + r")(?:[\s-]+(?P<ones>" + _ONES_WORDS + r"))?"
+    r"|(?P<hundred>(?:(?:a|one)\s+)?hundred)"
+    r"(?:\s+and\s+(?P<and_tens>" + _TENS_WORDS + r")(?:[\s-]+(?P<and_ones>" + _ONES_WORDS + r"))?"
+    r"|\s+and\s+(?P<and_small>" + _AFTER_HUNDRED + r"))?"
     r"|(?P<word>" + "|".join(sorted(_SMALL | _TYPOS, key=len, reverse=True)) + r"))(?![\w'])"
-)
+)  # fmt: skip
 _AND_A_HALF = re.compile(r"(?<![0-9.,])([0-9]+)\s*(?:and|&|n)\s*(?:a\s+)?half(?![\w'])")
 _SPACE_HALF = re.compile(r"(?<![0-9.,])([0-9]+)\s+1/2(?![0-9])")
 _POINT = re.compile(r"(?<![0-9.,])([0-9]+)\s+point\s+([0-9]+)(?![0-9])")
@@ -55,8 +59,9 @@ def _spelled_value(match: re.Match[str]) -> str:
     if match.group("tens"):
         ones = match.group("ones")
         return str(_TENS[match.group("tens")] + (_ONES[ones] if ones else 0))
-    if match.group("hundred"):
-        return "100"
+    if match.group("hundred"):  # "a hundred and one" is 101, not 100 and 1
+        rest = _TENS.get(match.group("and_tens") or "", 0) + _ONES.get(match.group("and_ones") or "", 0)
+        return str(100 + rest + _SMALL.get(match.group("and_small") or "", 0))
     word = match.group("word")
     return str(_SMALL.get(word, _TYPOS.get(word, 0)))
 
@@ -80,9 +85,32 @@ _DURATION_UNITS = (
 _DURATION = re.compile(
     r"(?<![0-9.,])[0-9]+(?:[.,][0-9]+)?(?:\s*(?:-|to)\s*[0-9]+)?\s*"
     r"(?:" + "|".join(_DURATION_UNITS) + r")(?![\w'])"
-    r"|(?<![\w'])(?:day|week|wk|month)\s*[0-9]+(?![0-9.,])"
+    r"|(?<![\w'])(?:day|week|wk|month)\s*[0-9]+(?![0-9]|[.,][0-9])"
 )
 _ORDINAL = re.compile(r"(?<![0-9.,])[0-9]+\s*(?:st|nd|rd|th)(?![a-z])")
+# "May" is left out: "7 may be 8" is not a date.
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?"
+    r"|nov(?:ember)?|dec(?:ember)?)"
+)
+_DATE = re.compile(
+    r"(?<![0-9.,])[0-9]{1,2}\s*(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"(?![a-z])"
+    r"|(?<![\w'])" + _MONTH + r"\s+[0-9]{1,2}(?:st|nd|rd|th)?(?![0-9]|[.,][0-9])"
+)
+# "at 9", "by 10", "until 6": an hour, unless the word before says the number is a level ("it's at 7",
+# "pain at 6", "was at 8") or "/10" follows ("at 9/10"). "At a 7" is never a time.
+_AT_HOUR = re.compile(
+    r"(?P<before>[\w']+\s+)?(?<![\w'])(?:at|by|until|till|til|since)\s+(?:[01]?[0-9]|2[0-3])(?![0-9]|[.,:][0-9])"
+    r"(?!\s*(?:/|out\s+of|outta|of)\s*10(?![0-9]))"
+)
+_LEVEL_WORDS = {
+    "is", "its", "it", "was", "were", "been", "be", "sitting", "still", "stays", "stay", "stayed", "stuck",
+    "pain", "pains", "score", "level", "levels", "now", "currently", "reading", "reads", "read", "says",
+    "said", "shows", "showed", "sugar", "sugars", "glucose", "bm", "temp", "temperature", "hovering",
+    "steady", "constant", "down", "up", "back", "right", "holding", "peaked", "started", "staying",
+    "remained", "remains", "about", "around", "one", "mine", "thats", "that", "this", "maybe", "probably",
+    "like", "between",
+}  # fmt: skip
 # Two or more separators in one run ("12/03/2024", "1.2.3") is a date or a muddle, never one reading.
 _GARBLED = re.compile(r"(?<![0-9])[0-9]+(?:[.,:/][0-9]+){2,}")
 _NUMBER = re.compile(r"(?<![0-9])[0-9]+(?:\.[0-9]+|,[0-9]{1,2}(?![0-9]))?")
@@ -106,10 +134,11 @@ _LESS_THAN = re.compile(
 
 @dataclass(frozen=True, kw_only=True)
 class Number:
-    """One number, or a range of two, as found in the text. ``end`` is where it stops (units follow)."""
+    """One number, or a range of two, as found in the text: from ``start`` to ``end`` (units follow)."""
 
     low: Decimal
     high: Decimal
+    start: int
     end: int
     is_range: bool = False
     negative: bool = False
@@ -128,9 +157,29 @@ def strip_clock_times(text: str) -> tuple[str, bool]:
     return stripped, count > 0
 
 
+def strip_at_hours(text: str) -> tuple[str, bool]:
+    """Remove hours said with "at", "by", "until", "till" or "since" ("will do it at 9", "7 at 9"), and say
+    whether there were any.
+
+    Kept when the word before says the number is a level: "it's at 7", "pain at 6", "was at 8", "at 9/10".
+    """
+    seen = False
+
+    def hour(match: re.Match[str]) -> str:
+        nonlocal seen
+        before = match.group("before") or ""
+        if before.strip() in _LEVEL_WORDS:
+            return match.group()
+        seen = True
+        return before + " | "
+
+    return _AT_HOUR.sub(hour, text), seen
+
+
 def strip_durations(text: str) -> str:
-    """Remove durations, counts and ordinals ("for 2 days", "3 times", "2 tablets", "the 5th", "day 3")."""
-    return _ORDINAL.sub(" | ", _DURATION.sub(" | ", text))
+    """Remove durations, counts, ordinals and dates ("for 2 days", "3 times", "2 tablets", "the 5th", "day 3",
+    "12 march")."""
+    return _ORDINAL.sub(" | ", _DURATION.sub(" | ", _DATE.sub(" | ", text)))
 
 
 def says_more_than(text: str) -> bool:
@@ -154,6 +203,7 @@ def find_numbers(text: str) -> Found:
         first = tokens[i]
         negative = _MINUS.search(text, previous_end, first.start()) is not None
         low = high = _value(first.group())
+        start = first.start()
         end, is_range, time_like = first.end(), False, _TIME_LIKE.fullmatch(first.group()) is not None
         if i + 1 < len(tokens):
             second = tokens[i + 1]
@@ -164,7 +214,15 @@ def find_numbers(text: str) -> Found:
                 end, is_range, time_like = second.end(), True, False
                 i += 1
         numbers.append(
-            Number(low=low, high=high, end=end, is_range=is_range, negative=negative, time_like=time_like)
+            Number(
+                low=low,
+                high=high,
+                start=start,
+                end=end,
+                is_range=is_range,
+                negative=negative,
+                time_like=time_like,
+            )
         )
         previous_end = end
         i += 1

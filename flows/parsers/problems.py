@@ -66,6 +66,9 @@ PROBLEMS: Mapping[str, str] = MappingProxyType({
     "glucose.looks_like_ketones": (
         "That looks like a ketone reading. Please send your blood sugar reading from your meter."
     ),
+    "glucose.meter_error": (
+        "Your meter showed an error. Please try again with a new strip and send me the number."
+    ),
     "glucose.looks_like_percent": (
         "Please send your blood sugar reading from your meter, like 7.5, not a percentage."
     ),

@@ -1,13 +1,21 @@
 """Pain on the 0-10 numeric rating scale, and percent relief (0-100), as patients type them.
 
 Safety rules, which the tests pin down:
-- Pain: a range or a fraction takes the higher whole number ("6-7" -> 7, "6.5" -> 7): a fraction is a range
-  between two whole numbers, and reading pain too low could miss a severe score. "over 7" / "7+" is refused
-  (its true value is unknown and above 7); "under 5" reads as 5 (the higher bound).
+- Pain: a range, a fraction or a hedge takes the higher whole number ("6-7" -> 7, "6.5" -> 7, "7 or 8" -> 8,
+  "about a seven, maybe eight" -> 8): a fraction is a range between two whole numbers, and reading pain too
+  low could miss a severe score. "8+" reads as 8 (the patient's own number; "8 plus" alike); "over 7" and
+  "more than 8" are refused (their true value is unknown and above the number); "under 5" reads as 5.
+- Pain: the scale's ends are not the answer ("on a scale of 1-10 I'd say 6", "out of 10 it's a 6" -> 6).
+- Pain: times, dates and durations are not scores ("7 for 3 days", "6 at 9", "day 2, pain 5", "5 since 3
+  March"); an hour said alone ("at 9") is refused as pain.looks_like_time.
+- Pain: several different scores are read only when the answer says which is now (flows/parsers/score_now.py):
+  a comparison takes the score now or after ("from a 9 to a 3" -> 3, "was 8 now 5" -> 5, "down to a 4 from 7"
+  -> 4, "7 but was 9 yesterday" -> 7), and an answer that scores several things takes the one labelled pain
+  ("sleep 3, pain 7, mood 5" -> 7). Otherwise ("6 now but 9 when I walk", "back 7, leg 5") they are never
+  guessed between: pain.several_numbers.
 - Relief is an outcome measure, not a safety threshold, so it is read conservatively the other way: a range
   takes the lower value ("30-40%" -> 30), fractions round down, "more than 50%" reads as 50 and "less than
   half" is refused.
-- Several different numbers that are not a range ("7 but was 9 yesterday") are never guessed between.
 - Words with no number ("terrible", "agony", "better") are refused: the bot asks for a number.
 Must not: import anything outside the standard library and this package.
 """
@@ -23,10 +31,12 @@ from flows.parsers.numerals import (
     says_less_than,
     says_more_than,
     spell_digits,
+    strip_at_hours,
     strip_clock_times,
     strip_durations,
 )
 from flows.parsers.result import Parsed, read, unreadable
+from flows.parsers.score_now import score_now
 from flows.parsers.text import normalise, phrases, without_apostrophes, words
 
 _NO_PAIN = re.compile(
@@ -36,11 +46,28 @@ _NO_PAIN = re.compile(
         r"(?:the\s+)?pains?\s+(?:has\s+|is\s+)?(?:all\s+)?gone",
     )
 )  # fmt: skip
-_OUT_OF_TEN = re.compile(r"(?<=[0-9])\s*(?:/|out\s+of|outta|of)\s*10(?![0-9.,])")
+_OUT_OF_TEN = re.compile(r"(?<=[0-9])\s*(?:/|out\s+of|outta|of)\s*10(?![0-9]|[.,][0-9])")
 _OTHER_SCALE = re.compile(r"[0-9]\s*(?:/|out\s+of|outta)\s*[0-9]")
-_OUT_OF_HUNDRED = re.compile(r"(?<=[0-9])\s*(?:/|out\s+of|outta|of)\s*100(?![0-9.,])")
+_OUT_OF_HUNDRED = re.compile(r"(?<=[0-9])\s*(?:/|out\s+of|outta|of)\s*100(?![0-9]|[.,][0-9])")
 _PERCENT_SIGN = re.compile(r"(?<=[0-9])\s*(?:%|percent|per\s*cent|pc)(?![a-z])")
 _DOSE = re.compile(r"(?<![0-9.,])[0-9]+(?:[.,][0-9]+)?\s*(?:mg|mcg|g|ml)(?![a-z])")
+_DIGIT = re.compile(r"[0-9]")
+_ENDS = r"(?<![0-9.,])(?:0|1)\s*(?:-|to|and)\s*10(?![0-9]|[.,][0-9])"
+_SCALE = re.compile(
+    r"(?<![\w'])(?:on\s+|in\s+)?(?:a\s+|the\s+|my\s+)?scale(?:\s+(?:of|from|between))?(?:\s*" + _ENDS + r")?"
+)
+_BOUNDS = re.compile(r"(?<![\w'])(?:from\s+|between\s+)?" + _ENDS)
+_OUT_OF_TEN_ALONE = re.compile(r"(?<![\w'])(?:out\s+of|outta)\s*10(?![0-9]|[.,][0-9])")
+_PLUS = re.compile(r"(?<=[0-9])(?:\s*(?:\+|plus(?![\w'])))+")
+_FROM_TO = re.compile(
+    r"(?<![\w'])from\s+(?:a\s+|an\s+)?([0-9]+(?:\.[0-9]+)?)\s*(?:to|-|till|until|down\s+to|up\s+to)\s*"
+    r"(?:a\s+|an\s+)?(?=[0-9])"
+)
+_HEDGED = re.compile(
+    r"(?<=[0-9])\s*,?\s*(?:or\s+)?(?:maybe|possibly|perhaps|probably|prob|even|more\s+like|nearer|closer\s+to"
+    r"|close\s+to|nearly|almost|if\s+not|could\s+be|might\s+be|going\s+on|verging\s+on|bordering\s+on)"
+    r"(?:\s+(?:even|a|an|more|like|to))*\s+(?=[0-9])"
+)
 
 
 def parse_pain(text: str) -> Parsed[int]:
@@ -52,11 +79,19 @@ def parse_pain(text: str) -> Parsed[int]:
     if _NO_PAIN.search(s) and not _nothing_else(_NO_PAIN, s):
         return unreadable("pain.no_number")  # "no pain sitting, agony walking": zero is not the whole story
     s = _NO_PAIN.sub(" 0 ", s)
+    s = _SCALE.sub(" ", s)  # "on a scale of 1-10 I'd say 6": the scale's ends are not the answer
     s = _OUT_OF_TEN.sub("", s)  # "7/10" is one number on the 0-10 scale, not two numbers
+    s = _OUT_OF_TEN_ALONE.sub(" ", s)  # "out of 10 it's a 6"
     if _OTHER_SCALE.search(s):
         return unreadable("pain.several_numbers")  # "3/5", "5/5": a different scale, or a date
     s, saw_time = strip_clock_times(s)
-    s = _DOSE.sub(" | ", strip_durations(s))
+    s, saw_hour = strip_at_hours(strip_durations(s))
+    s = _DOSE.sub(" | ", s)
+    if _DIGIT.search(_BOUNDS.sub(" ", s)):
+        s = _BOUNDS.sub(" ", s)  # "1-10, 6": the scale's ends, beside the answer
+    s = _PLUS.sub(" ", s)  # "8+" is 8
+    s = _FROM_TO.sub(r" from \1 -> ", s)  # "from 9 to 3" is a change, not the range 3-9
+    s = _HEDGED.sub(" or ", s)  # "7, maybe 8" is the range 7-8
     saw_percent = _PERCENT_SIGN.search(s) is not None
     found = find_numbers(s)
     if found.garbled:
@@ -64,19 +99,20 @@ def parse_pain(text: str) -> Parsed[int]:
     if not found.numbers:
         if saw_percent:
             return unreadable("pain.looks_like_percent")
-        return unreadable("pain.looks_like_time" if saw_time else "pain.no_number")
+        return unreadable("pain.looks_like_time" if saw_time or saw_hour else "pain.no_number")
     if saw_percent:
         return unreadable("pain.looks_like_percent")
     if says_more_than(s):
         return unreadable("pain.not_exact")
-    scores = {_whole(n.high, ROUND_CEILING) for n in found.numbers}
-    if len(scores) > 1:
+    if any(n.negative for n in found.numbers):
+        return unreadable("pain.out_of_range")
+    scores = [_whole(n.high, ROUND_CEILING) for n in found.numbers]
+    score = scores[0] if len(set(scores)) == 1 else score_now(s, found.numbers, scores)
+    if score is None:
         return unreadable("pain.several_numbers")
-    number = found.numbers[0]
-    if number.time_like:
+    if any(n.time_like for n, each in zip(found.numbers, scores, strict=True) if each == score):
         return unreadable("pain.looks_like_time")
-    score = scores.pop()
-    if any(n.negative for n in found.numbers) or not 0 <= score <= 10:
+    if not 0 <= score <= 10:
         return unreadable("pain.out_of_range")
     return read(score)
 

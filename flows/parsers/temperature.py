@@ -1,15 +1,22 @@
 """Body temperature as patients type it, read as °C to one decimal place, plus "I feel hot or shivery".
 
-The NHS says someone who feels hot or shivery may have a fever whatever the thermometer says, so a feverish
-feeling is reported even with a number ("37.6 and shivery" -> 37.6, feels_feverish=True) and on its own
-(celsius=None, feels_feverish=True). Safety rules, which the tests pin down:
+Accepted: "38.2", "38,2", "39.1°C", "39.1 C", "38.5 degrees", "101F", "101 f", "100.4", "thirty eight point
+four", "thirty-eight", "38 point 2", "a hundred and one" (°F), with the thermometer named ("ear thermometer
+says 38.2", "37.5 with the forehead one"). The NHS says someone who feels hot or shivery may have a fever
+whatever the thermometer says, so a feverish feeling is reported even with a number ("37.2 and shivering" ->
+37.2, feels_feverish=True) and on its own (celsius=None, feels_feverish=True). Safety rules, which the tests
+pin down:
 - No unit: above 45 is Fahrenheit ("101" -> 38.3 °C), otherwise Celsius; explicit C or F wins.
 - Only 34.0-43.0 °C (after conversion) is a body temperature; anything else is refused.
 - "No thermometer", "didn't check", "don't know", or "no fever" with no number: refused as
   temperature.no_reading, so the bot asks whether they feel hot or shivery (never read as "no fever").
-- Feverish words count only when not negated in their clause ("not hot but shivery" -> feverish).
-  "Hot flushes", "hot water bottle" and the like are not fever words.
-- A range takes the higher end; several readings, "over 38" or "under 37" are refused.
+- Feverish words (hot, shivery, shaking, shivers, rigors, sweats, chills, "burning up", "feel freezing") count
+  only when not negated in their clause ("not hot but shivery" -> feverish). "Hot flushes", "hot water bottle"
+  and the like are not fever words.
+- A reading is taken as read, even after paracetamol: grading is not the parser's job.
+- A range takes the higher end; several readings ("38.4 before paracetamol, 37.5 now"), "over 38" or "under
+  37" are refused: the later one may be paracetamol hiding a fever. Clock times and hours ("38.2 at 9") are
+  not readings.
 Must not: import anything outside the standard library and this package.
 """
 
@@ -24,6 +31,7 @@ from flows.parsers.numerals import (
     says_less_than,
     says_more_than,
     spell_digits,
+    strip_at_hours,
     strip_clock_times,
     strip_durations,
 )
@@ -41,7 +49,10 @@ _LOWEST, _HIGHEST, _FAHRENHEIT_ABOVE = Decimal("34.0"), Decimal("43.0"), Decimal
 _FEVERISH = re.compile(
     phrases(
         r"shiver\w*", r"feverish", r"fevers?", r"fevery", r"(?:the\s+)?chills", r"chilled\s+to\s+the\s+bone",
-        r"rigou?rs", r"burning\s+up", r"sweaty", r"sweating", r"sweats", r"clammy", r"teeth\s+chattering",
+        r"rigou?rs?", r"burning\s+up", r"shak(?:ing|es|y)", r"(?:the\s+)?shakes", r"shuddering",
+        r"(?:boiling|roasting)(?!\s+(?:the\s+|a\s+|an\s+|some\s+)?(?:kettle|water|eggs?|pan|pot|chicken|joint))",
+        r"(?:feel|feels|feeling|felt|am|im)\s+(?:so\s+|really\s+|very\s+)?(?:cold|freezing|boiling|roasting)",
+        r"sweaty", r"sweating", r"sweats", r"clammy", r"teeth\s+chattering",
         r"chattering\s+teeth", r"flu[\s-]*like", r"fluey",
         r"hot(?!\s+(?:water|drink|tea|coffee|bath|shower|weather|day|today|outside|flush\w*|flash\w*|pack|food"
         r"|meal|chocolate|sweats?))",
@@ -62,6 +73,11 @@ _NO_READING = re.compile(
             "dunno", r"no\s+idea", r"not\s+sure", r"cant\s+remember",
             r"no\s+(?:high\s+)?temp(?:erature)?")
 )  # fmt: skip
+# "The ear one", "the forehead one": a thermometer, not the number 1.
+_WHICH_ONE = re.compile(
+    r"(?<![\w'])(?:the|this|that|other|ear|forehead|head|digital|new|old|mouth|oral|armpit|infrared|strip"
+    r"|contactless|electronic|glass|proper|good|usual|hospital|kids|childrens|babys)\s+one(?![\w'])"
+)
 _CELSIUS = re.compile(r"\s*(?:°|degrees?|deg)?\s*(?:c|celsius|centigrade|celcius)(?![a-z])")
 _FAHRENHEIT = re.compile(r"\s*(?:°|degrees?|deg)?\s*(?:f|fahrenheit|farenheit|fahrenheight)(?![a-z])")
 
@@ -71,16 +87,17 @@ def parse_temperature(text: str) -> Parsed[TemperatureReading]:
     s = normalise(text)
     if not s:
         return unreadable("answer.empty")
-    s = spell_digits(without_apostrophes(s))
+    s = spell_digits(_WHICH_ONE.sub(" thermometer ", without_apostrophes(s)))
     feverish, denied = _feverish(s)
     s, saw_time = strip_clock_times(s)
-    found = find_numbers(strip_durations(s))
+    s, saw_hour = strip_at_hours(strip_durations(s))
+    found = find_numbers(s)
     if found.garbled:
         return unreadable("temperature.several_numbers")
     if not found.numbers:
         if feverish:
             return read(TemperatureReading(celsius=None, feels_feverish=True))
-        if saw_time:
+        if saw_time or saw_hour:
             return unreadable("temperature.looks_like_time")
         if denied or _NO_READING.search(s):
             return unreadable("temperature.no_reading")

@@ -1,12 +1,13 @@
 """Yes or no, as patients type it: words, dialect, text speak, emoji, and the chatter around them.
 
 Safety rules, which the tests pin down:
-- Hedged or mixed answers ("not sure", "maybe", "I think so", "yes and no", "sort of", a question mark) are
-  unreadable as yes_no.unsure: the engine asks again and, on a red-flag question, escalates. They are never
-  read as "no".
-- "A bit", "slightly", "a little", "sometimes": True. A symptom that is there, even mildly, is there. This
-  assumes "yes" is the answer that says something is present, as on the red-flag screen; a question phrased
-  the other way ("Are your painkillers keeping the pain under control?") also reads "a bit" as yes.
+- Hedged or mixed answers ("not sure", "maybe", "possibly", "I think so", "not really", "sort of", "kind of",
+  "yes and no", a question mark) are unreadable as yes_no.unsure: the engine asks again and, on a red-flag
+  question, escalates. They are never read as "no".
+- How much, on its own ("a bit", "a little", "slightly", "a touch", "now and then", "on and off",
+  "sometimes"), is unsure too: a mild symptom is not a "no", and on a question phrased the other way ("Are
+  your painkillers keeping the pain under control?") "a bit" is not a clean "yes" either. With a clear yes
+  ("yes my lips are a bit swollen") it is a yes; with a no ("no, just a little") it stays unsure.
 - Clear words ("yes", "nope", 👍, "no I haven't") decide. Weaker ones ("ok", "I have") count only when no
   clear word is present, and "ok" or "fine" inside a sentence ("I'm ok") is not taken as yes or no.
 - A "no" with more than chatter around it ("no pain but my legs are numb", "I'm not able to pee") is unsure:
@@ -29,6 +30,7 @@ class _Said(StrEnum):
     YES = "yes"
     NO = "no"
     WEAK_YES = "weak_yes"  # "i have", "it is": yes when nothing clearer is said
+    DEGREE = "degree"  # "a bit", "now and then": how much, not whether; yes only beside a clear yes
     VAGUE = "vague"  # "fine", "ok" in a sentence: polite, but not an answer to the question
 
 
@@ -46,12 +48,13 @@ _HEDGE = re.compile(
         "sorta", r"kind\s+of", "kinda", r"yes\s+and\s+no", r"yes\s+or\s+no", r"hard\s+to\s+say",
         r"(?:cant|cannot)\s+(?:tell|say)", r"n\s*/\s*a", r"not\s+applicable", r"h+m+", "um+", "erm+",
         r"not\s+(?:too|that|so)\s+bad", r"not\s+bad", r"not\s+much", r"in\s+between", r"a\s+bit\s+of\s+both",
-        "depends", r"50\s*/\s*50",
+        "depends", r"50\s*/\s*50", r"not\s+really", r"not\s+a\s+lot", r"not\s+(?:massively|hugely|majorly)",
+        "ish",
     )
 )  # fmt: skip
 _PHRASES: dict[_Said, tuple[str, ...]] = {
     _Said.NO: (
-        "no+", "n", "nope", "nop", "nah+", "naw", "na", "nay", "nae", r"not\s+really", r"not\s+at\s+all",
+        "no+", "n", "nope", "nop", "nah+", "naw", "na", "nay", "nae", r"not\s+at\s+all",
         r"not\s+a\s+bit", r"not\s+one\s+bit",
         r"not\s+in\s+the\s+slightest", r"not\s+even\s+a\s+little", r"not\s+any", r"not\s+yet",
         r"not\s+anymore", r"(?:definitely|certainly|absolutely|of\s+course)\s+not",
@@ -63,10 +66,13 @@ _PHRASES: dict[_Said, tuple[str, ...]] = {
         "y", "y+e+s+", "ye", "yea+", "yeah+", "yeh", "yep+", "yup+", "yh", "ya", "yah", "yse", "yesh", "aye",
         "affirmative", "definitely", "certainly", "absolutely", r"of\s+course", "indeed", "correct", "true",
         r"that\s+is\s+right", r"thats\s+right", r"for\s+sure", "sure", r"yes+\s+please",
-        # something is there, even if mild: see the module docstring
+    ),
+    # how much, not whether: see the module docstring
+    _Said.DEGREE: (
         r"a\s+bit", "bit", r"a\s+little(?:\s+bit)?", r"little\s+bit", "slightly", "mild", "mildly",
         "somewhat", r"a\s+touch", r"a\s+tad", "sometimes", "occasionally", r"on\s+and\s+off",
-        r"now\s+and\s+then", r"a\s+few",
+        r"off\s+and\s+on", r"(?:every\s+)?now\s+and\s+(?:then|again)", r"a\s+few", r"at\s+times",
+        r"from\s+time\s+to\s+time", r"here\s+and\s+there", r"a\s+wee\s+bit",
     ),
     _Said.WEAK_YES: (
         r"i\s+(?:have|do|did)", "ive", r"it\s+(?:is|has|does)", r"they\s+(?:are|have|do)", r"i\s+have\s+had",
@@ -115,10 +121,12 @@ def parse_yes_no(text: str) -> Parsed[bool]:
     if "?" in s or _HEDGE.search(s):
         return unreadable("yes_no.unsure")
     said = {_kind(m.group()) for m in _ANY.finditer(s)}
-    if {_Said.YES, _Said.NO} <= said:
+    if {_Said.YES, _Said.NO} <= said or {_Said.NO, _Said.DEGREE} <= said:
         return unreadable("yes_no.unsure")
     if _Said.YES in said:
-        return read(True)
+        return read(True)  # "yes my lips are a bit swollen": a clear yes, however mild
+    if _Said.DEGREE in said:
+        return unreadable("yes_no.unsure")  # "a bit", "on and off": how much, not yes or no
     if _Said.NO in said:
         return read(False) if _plain_no(s) else unreadable("yes_no.unsure")
     content = [w for w in words(s) if w not in _POLITE]

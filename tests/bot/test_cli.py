@@ -96,14 +96,15 @@ def test_triage_jsonl_one_line_out_per_line_in(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lines = [
-        json.dumps({"text": t}) for t in ("fine thanks", "my husband has a temperature", "legs gone weak")
+        json.dumps({"text": t}) for t in ("fine thanks", "my grandson has a temperature", "legs gone weak")
     ]
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
     code, out, _ = run(capsys, "triage", "--jsonl")
     assert code == 0
-    levels = [json.loads(line)["level"] for line in out.splitlines()]
-    assert levels[:2] == ["green", "green"]
-    assert levels[2] in ("amber", "red")
+    verdicts = [json.loads(line) for line in out.splitlines()]
+    assert [v["level"] for v in verdicts[:2]] == ["green", "green"]
+    assert verdicts[2]["level"] in ("amber", "red")
+    assert [v["asks"] for v in verdicts] == [[], ["rf.fever"], []]  # someone else's fever: the patient is asked
 
 
 def test_triage_unreadable_answer_says_why_and_keeps_red_flags(capsys: pytest.CaptureFixture[str]) -> None:

@@ -86,6 +86,51 @@ from flows.parsers import (
         ("pain is 8 for 2 days", 8),
         ("7 took 500mg paracetamol", 7),
         ("under 5", 5),  # the true score is at most 5: 5 is the safe reading
+        ("ten out of ten", 10),
+        ("a seven", 7),
+        ("7/10, bad day", 7),
+        # hedged: the higher number
+        ("about a seven, maybe eight", 8),
+        ("7 or 8", 8),
+        ("7, maybe 8", 8),
+        ("8 maybe 7", 8),
+        ("a 6, possibly a 7", 7),
+        # "N+" is the patient's own number
+        ("8+", 8),
+        ("10+", 10),
+        ("7 plus", 7),
+        # the scale's ends are not the answer
+        ("on a scale of 1-10 I'd say 6", 6),
+        ("on a scale of 0 to 10 it's a 4", 4),
+        ("out of 10 its a 6", 6),
+        ("1-10, 6", 6),
+        # a comparison: the score now, or after
+        ("from a 9 to a 3", 3),
+        ("was 8 now 5", 5),
+        ("down to a 4 from 7", 4),
+        ("went from 8 to 4", 4),
+        ("9 down to 3", 3),
+        ("8 -> 5", 5),
+        ("5 now, was 8", 5),
+        ("7 but was 9 yesterday", 7),
+        ("8 yesterday, 5 today", 5),
+        ("yesterday 8 today 5", 5),
+        ("8 yesterday 5 today", 5),
+        ("it was 9 before the injection now its 3", 3),
+        ("was 8 this morning, now 6", 6),
+        # several things scored, one of them pain
+        ("sleep 3, pain 7, mood 5", 7),
+        ("7 pain 3 sleep", 7),
+        ("back pain 6, stiffness 8", 6),
+        # times, dates and durations are not scores
+        ("7 for 3 days", 7),
+        ("6 at 9", 6),
+        ("pain at 6 since 9", 6),
+        ("it's at 7", 7),
+        ("at a 7", 7),
+        ("day 2, pain 5", 5),
+        ("5 since 3 March", 5),
+        ("been 6 since the 3rd", 6),
     ],
 )
 def test_pain_reads_a_whole_number_from_0_to_10(text: str, score: int) -> None:
@@ -100,7 +145,13 @@ def test_pain_reads_a_whole_number_from_0_to_10(text: str, score: int) -> None:
         ("minus 2", "pain.out_of_range"),
         ("70", "pain.out_of_range"),
         ("10.5", "pain.out_of_range"),
-        ("7 but was 9 yesterday", "pain.several_numbers"),
+        # several scores, and nothing says which is now: never guessed between
+        ("7 and 9", "pain.several_numbers"),
+        ("6 now but 9 when I walk", "pain.several_numbers"),  # the 9 is not over
+        ("back 7, leg 5", "pain.several_numbers"),  # two pains
+        ("sleep 3, 7", "pain.several_numbers"),  # is the 7 pain?
+        ("was 9 before, was 7 yesterday", "pain.several_numbers"),  # nothing for now
+        ("8 then 5", "pain.several_numbers"),
         ("5/5", "pain.several_numbers"),  # a different scale
         ("3/5", "pain.several_numbers"),
         ("12/03/2024", "pain.several_numbers"),
@@ -116,12 +167,15 @@ def test_pain_reads_a_whole_number_from_0_to_10(text: str, score: int) -> None:
         ("none of my tablets work", "pain.no_number"),
         ("fine", "pain.no_number"),  # "fine" is one slip from "five": never read as 5
         ("over 7", "pain.not_exact"),
-        ("7+", "pain.not_exact"),
         ("more than 8", "pain.not_exact"),
+        ("7 or more", "pain.not_exact"),
         ("70%", "pain.looks_like_percent"),
         ("7:30", "pain.looks_like_time"),
         ("7.30", "pain.looks_like_time"),
         ("at 8pm", "pain.looks_like_time"),
+        ("at 9", "pain.looks_like_time"),  # an hour, not "it's at 9"
+        ("woke at 6 in agony", "pain.looks_like_time"),
+        ("for 3 days", "pain.no_number"),
         ("", "answer.empty"),
         ("  ...  ", "answer.empty"),
     ],
@@ -181,6 +235,19 @@ LO = GlucoseReading(mmol_per_l=1.1, beyond_meter="low")
         ("LO", LO),
         ("Meter reads LO", LO),
         ("it says low", LO),
+        # just over N is above N: the lowest reading above it; just under N, the highest below it
+        ("just over 12", _mmol(12.1)),
+        ("a bit over 12", _mmol(12.1)),
+        ("slightly above 15", _mmol(15.1)),
+        ("just over 12 mmol", _mmol(12.1)),
+        ("just under 4", _mmol(3.9)),
+        ("a little below 3", _mmol(2.9)),
+        # counts, hours and error codes beside the reading are not it
+        ("had 2 biscuits, 5.6 now", _mmol(5.6)),
+        ("12.4 checked at 9", _mmol(12.4)),
+        ("7.2 on 3 march", _mmol(7.2)),
+        ("week 2, 7.2", _mmol(7.2)),
+        ("E-4 then 7.2 on the second go", _mmol(7.2)),  # a second try after the error
     ],
 )
 def test_glucose_reads_mmol_per_litre(text: str, reading: GlucoseReading) -> None:
@@ -195,6 +262,10 @@ def test_glucose_without_units_above_35_is_mg_per_dl_to_be_confirmed(text: str, 
     parsed = parse_glucose(text)
     assert parsed == Parsed(value=_mg(mmol), needs_confirmation=True)
     assert not parsed.ok
+
+
+def test_glucose_just_over_a_mg_per_dl_number_is_a_tenth_above_it_in_mmol() -> None:
+    assert parse_glucose("just over 180") == Parsed(value=_mg(10.1), needs_confirmation=True)
 
 
 @pytest.mark.parametrize(
@@ -228,6 +299,24 @@ def test_glucose_without_units_above_35_is_mg_per_dl_to_be_confirmed(text: str, 
         ("3-5", "glucose.unclear_range"),  # its higher end would hide a hypo
         ("over 20", "glucose.not_exact"),
         ("under 4", "glucose.not_exact"),
+        ("just over 8-10", "glucose.not_exact"),
+        ("just over 12, maybe under 14", "glucose.not_exact"),
+        # the meter's error codes
+        ("E-4", "glucose.meter_error"),
+        ("Err 3", "glucose.meter_error"),
+        ("E3", "glucose.meter_error"),
+        ("error", "glucose.meter_error"),
+        ("meter says error 5", "glucose.meter_error"),
+        # a number that counts something else
+        ("I had 1 biscuit and feel fine", "glucose.no_number"),  # not a hypo of 1.0
+        ("I had one biscuit and feel fine", "glucose.no_number"),
+        ("2 slices of toast", "glucose.no_number"),
+        ("ate 3 jelly babies", "glucose.no_number"),
+        ("took 2 tablets", "glucose.no_number"),
+        ("took 2 metformin this morning", "glucose.no_number"),
+        ("checked it 3 times", "glucose.no_number"),
+        ("not checked yet, will do at 9", "glucose.not_checked"),  # not 9.0
+        ("at 9", "glucose.looks_like_time"),
         ("hi", "glucose.meter_word_unclear"),  # a greeting, or the meter?
         ("Hi", "glucose.meter_word_unclear"),  # phones capitalise the first letter
         ("high", "glucose.meter_word_unclear"),
@@ -277,6 +366,34 @@ def test_glucose_refuses_what_is_not_a_meter_reading(text: str, problem: str) ->
         ("I have a temperature", None, True),
         ("not hot but shivery", None, True),
         ("no thermometer but I feel hot", None, True),
+        # the formats patients use
+        ("38,6", 38.6, False),
+        ("100.4", 38.0, False),
+        ("101 f", 38.3, False),
+        ("101.2°f", 38.4, False),
+        ("39.1°C", 39.1, False),
+        ("39.1 C", 39.1, False),
+        ("38.5 degrees", 38.5, False),
+        ("thirty eight point four", 38.4, False),
+        ("thirty-eight", 38.0, False),
+        ("38 point 2", 38.2, False),
+        ("a hundred and one", 38.3, False),
+        ("ear thermometer says 38.2", 38.2, False),
+        ("forehead thermometer 37.9", 37.9, False),
+        ("37.5 with the ear one", 37.5, False),  # "one" is the thermometer
+        ("38.2 at 9", 38.2, False),
+        ("38.2 after paracetamol", 38.2, False),  # as read: grading is not the parser's job
+        # feeling feverish, whatever the number says
+        ("37.2 and shivering", 37.2, True),
+        ("37.2 shaking", 37.2, True),
+        ("shaking", None, True),
+        ("shivers", None, True),
+        ("rigors", None, True),
+        ("sweats", None, True),
+        ("chills", None, True),
+        ("the shakes", None, True),
+        ("feel freezing", None, True),
+        ("im boiling", None, True),
     ],
 )
 def test_temperature_reads_celsius_and_feeling_feverish(
@@ -304,6 +421,10 @@ def test_temperature_reads_celsius_and_feeling_feverish(
         ("120", "temperature.out_of_range"),
         ("-5", "temperature.out_of_range"),
         ("37 this morning 38 now", "temperature.several_numbers"),
+        ("38.4 before paracetamol, 37.5 now", "temperature.several_numbers"),  # never the lower one
+        ("not shaking", "temperature.no_reading"),
+        ("boiling the kettle", "temperature.no_number"),
+        ("at 9", "temperature.looks_like_time"),
         ("over 38", "temperature.not_exact"),
         ("10.30", "temperature.looks_like_time"),
         ("", "answer.empty"),
@@ -318,20 +439,22 @@ def test_temperature_refuses_what_it_cannot_read(text: str, problem: str) -> Non
 YES = [
     "yes", "y", "Y", "yeah", "yep", "yup", "aye", "ok", "OK thanks", "correct", "i have", "👍", "👍🏻", "✅",
     "✔️", "Yes.", "YES!!!", "yes I have been", "yes please", "of course", "yess",
-    # something is there, even mildly: a bit counts as yes (see flows/parsers/yes_no.py)
-    "a bit", "slightly", "a little", "sometimes", "ive had a bit", "yes a little",
+    # a clear yes, however mild (see flows/parsers/yes_no.py)
+    "yes a little", "yes my lips are a bit swollen", "yes sometimes", "yeah on and off",
 ]  # fmt: skip
 NO = [
-    "no", "n", "No.", "nope", "nah", "not really", "none", "nothing", "never", "no i haven't", "No I havent",
+    "no", "n", "No.", "nope", "nah", "none", "nothing", "never", "no i haven't", "No I havent",
     "👎", "❌", "no not at all thanks", "not at all", "definitely not", "no, I'm fine", "not a bit",
     "i have not", "not yet", "nae", "no problems", "none of them", "nothing at all", "Never.",
     "nope, all good here", "no new pain since the injection",
-    "No. Everything is fine so far, thank you doctor",
+    "No. Everything is fine so far, thank you doctor", "no thanks", "no all good", "none of those",
 ]  # fmt: skip
 UNSURE = [
     "yes and no", "not sure", "Not sure 🤷", "maybe", "perhaps", "I think so", "I don't think so", "sort of",
     "kind of", "don't know", "yes?", "n/a", "hmm", "probably", "yes but no", "👍👎", "no, just a little",
-    "I've been fine", "not too bad",
+    "I've been fine", "not too bad", "not really", "possibly", "i think so", "yes-ish",
+    # how much, not whether: never a clean no (see flows/parsers/yes_no.py)
+    "a bit", "a little", "a touch", "slightly", "now and then", "on and off", "sometimes", "ive had a bit",
     # a "no" with more than chatter around it may be describing the very symptom asked about
     "no pain but my legs are numb", "no pain, fever", "I'm not able to pee", "Haven't had a wee all day",
     "no, still a bit sore",
@@ -380,6 +503,7 @@ def test_replies_that_answer_neither_way_are_asked_again(text: str) -> None:
         ("three quarters", 75),
         ("a quarter", 25),
         ("50/100", 50),
+        ("50/100, good", 50),
         ("0", 0),
         ("no relief", 0),
         ("no pain relief", 0),
@@ -635,3 +759,80 @@ def test_every_meter_reading_reads_back(tenths: int) -> None:
 def test_every_body_temperature_reads_back(tenths: int) -> None:
     text = f"{tenths // 10}.{tenths % 10}"
     assert parse_temperature(text) == Parsed(value=TemperatureReading(celsius=tenths / 10))
+
+
+@given(st.integers(min_value=0, max_value=10), st.integers(min_value=0, max_value=10))
+def test_a_pain_comparison_reads_the_score_now(before: int, now: int) -> None:
+    for text in (
+        f"was {before} now {now}",
+        f"from a {before} to a {now}",
+        f"went from {before} down to {now}",
+        f"{now} now, was {before}",
+        f"{now} but was {before} yesterday",
+        f"{before} yesterday, {now} today",
+        f"{before} -> {now}",
+    ):
+        assert parse_pain(text) == Parsed(value=now), text
+
+
+@given(st.integers(min_value=0, max_value=10))
+def test_pain_n_plus_reads_n(score: int) -> None:
+    assert parse_pain(f"{score}+") == Parsed(value=score)
+
+
+COUNTED = [
+    "biscuit",
+    "biscuits",
+    "slices of toast",
+    "jelly babies",
+    "tablets",
+    "metformin",
+    "times",
+    "sweets",
+]
+
+
+@given(
+    st.integers(min_value=1, max_value=30), st.sampled_from(COUNTED), st.sampled_from(["had", "ate", "took"])
+)
+def test_a_number_that_counts_something_is_never_a_glucose_reading(n: int, thing: str, verb: str) -> None:
+    assert parse_glucose(f"I {verb} {n} {thing} and feel fine").value is None
+
+
+@given(st.integers(min_value=10, max_value=332))
+def test_just_over_a_glucose_number_reads_a_tenth_above_it(tenths: int) -> None:
+    text = f"just over {tenths // 10}.{tenths % 10}"
+    assert parse_glucose(text) == Parsed(value=GlucoseReading(mmol_per_l=(tenths + 1) / 10))
+
+
+FEVER_WORDS = [
+    "shivering",
+    "shaking",
+    "shivers",
+    "rigors",
+    "sweats",
+    "chills",
+    "burning up",
+    "hot and shivery",
+]
+
+
+@given(st.integers(min_value=340, max_value=430), st.sampled_from(FEVER_WORDS))
+def test_feeling_feverish_is_reported_whatever_the_number_says(tenths: int, feeling: str) -> None:
+    text = f"{tenths // 10}.{tenths % 10} and {feeling}"
+    assert parse_temperature(text) == Parsed(
+        value=TemperatureReading(celsius=tenths / 10, feels_feverish=True)
+    )
+
+
+HEDGES = [
+    "not really", "a bit", "a little", "maybe", "not sure", "sort of", "kind of", "i think so", "possibly",
+    "a touch", "slightly", "now and then", "on and off", "sometimes",
+]  # fmt: skip
+# Not "not": "not a bit" is British for "not at all", a clean no.
+AROUND = ["", "no", "nope", "no thanks", "none", "i", "my leg", "thanks", "x"]
+
+
+@given(st.sampled_from(AROUND), st.sampled_from(HEDGES), st.sampled_from(AROUND))
+def test_a_hedged_answer_is_never_a_clean_no(before: str, hedge: str, after: str) -> None:
+    assert parse_yes_no(f"{before} {hedge} {after}").value is not False

@@ -64,6 +64,11 @@ RULE_EXAMPLES = {
     "red.dka.symptoms": "sugars 22 and I've been throwing up all night",
     "red.hypo": "sugar 3.2 and I feel really drowsy",
     "red.crisis": "I don't want to be here anymore",
+    "red.crisis.passive_death_wish": "Honestly I'd rather be dead than carry on like this",
+    "red.crisis.active_ideation": "I keep thinking I'm going to end it all",
+    "red.crisis.plan_or_method": "some nights I think about taking the lot",
+    "red.crisis.preparation": "I've been saving up my tablets",
+    "red.crisis.self_harm_acts": "I've started cutting myself again at night",
     "amber.wound": "the injection site is swollen and warm",
     "red.fever": "temp 38.3 this evening",
     "amber.positional_headache": "headache every time I stand up, goes when I lie down",
@@ -227,7 +232,6 @@ def test_a_question_about_a_present_symptom_is_not_hypothetical(text: str, rule:
 @pytest.mark.parametrize(
     ("text", "rule"),
     [
-        ("my husband has a temperature", "red.fever"),
         ("My friend had the same injection and couldn't pee for a day", "red.ces.bladder"),
         ("my son has been self harming, is there someone he can talk to?", "red.crisis"),
     ],
@@ -532,7 +536,7 @@ def test_a_temperature_below_the_fever_line_asks_about_fever_instead_of_reassuri
         ("legs feel funny, bit wobbly on the stairs", ("rf.leg_weakness",)),
         ("I cant feel when i need the loo", ("rf.ces",)),
         ("feeling really low and fed up with it all", ("mood.self_harm",)),
-        ("dad's temp is up, he seems hot", ("rf.fever",)),  # a relative may be writing about the patient
+        ("my grandson has a temperature", ("rf.fever",)),  # set aside as his, but the patient is asked
     ],
 )
 def test_a_message_that_touches_a_red_flag_area_asks_the_matching_question(
@@ -556,3 +560,16 @@ def test_negated_hypothetical_and_everyday_messages_ask_nothing(text: str) -> No
 
 def test_a_red_message_asks_nothing_more_its_card_is_the_answer() -> None:
     assert screen("numb down below and my legs feel funny").asks == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("my husband has a temperature", "red.fever"),
+        ("dad's temp is 38.7", "red.fever"),
+        ("Mum has wet the bed twice, she never does that", "red.ces.bladder"),
+        ("Mum's lips are swelling up and she says her throat feels tight", "red.anaphylaxis.swelling"),
+    ],
+)
+def test_a_relative_writing_about_the_patient_is_about_the_patient(text: str, rule: str) -> None:
+    assert rule in screen(text).rules
