@@ -193,7 +193,8 @@ class Desk:
             )
         self._escalate_all(session, patient, episode, effects, now=now, inbound_id=inbound_id)
         if level is not Level.GREEN or asks:
-            self._render_and_send(session, patient, effects, episode, now=now)
+            advice = tuple(e for e in effects if not isinstance(e, AskQuestion))  # asks have their own buttons
+            self._render_and_send(session, patient, advice, episode, now=now)
             for ask in asks:
                 self._send_ask(session, patient, ask, now=now)
             return

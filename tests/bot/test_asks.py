@@ -1,0 +1,42 @@
+"""Ask when unsure, end to end: free text that touches a red-flag area gets the red-flag question at once with
+Yes / No / Not sure buttons; a yes (tapped or typed) escalates; a chat that is not enrolled still gets urgent
+advice for a red flag."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.levels import Level
+from tests.bot.world import World
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_free_text_that_touches_a_red_flag_area_gets_the_question_and_yes_escalates(
+    world: World,
+) -> None:
+    phone = await world.join("Sam")
+    asked = await world.reply(phone, "my legs feel funny on the stairs today", "To be safe, please answer")
+    assert "weakness in a leg" in asked.text
+    assert [b.text for row in asked.buttons for b in row] == ["Yes", "No", "Not sure"]
+    assert world.escalations() == []  # asking is not yet escalating
+    await world.press(phone, "Yes", "Get medical help today")
+    assert [(e.level, e.rule) for e in world.escalations()] == [(Level.RED, "red.leg_weakness.new_or_worse")]
+
+
+async def test_a_typed_no_answers_the_question_and_a_typed_not_sure_escalates(world: World) -> None:
+    phone = await world.join("Sam")
+    await world.reply(phone, "temp 37.6 tonight", "To be safe, please answer")
+    await world.reply(phone, "no", "That is good to hear")
+    assert world.escalations() == []
+    await world.reply(phone, "now its 37.8", "To be safe, please answer")
+    await world.reply(phone, "not sure", "Get medical help today")
+    assert [e.level for e in world.escalations()] == [Level.RED]
+
+
+async def test_an_unenrolled_chat_with_a_red_flag_gets_urgent_advice(world: World) -> None:
+    stranger = world.emulator.new_user("Alex")
+    await stranger.send("my throat is swelling and I cant breathe")
+    await world.bot_says(stranger, "Call 999 now")
+    await world.bot_says(stranger, "It only works with the personal link")
+    assert world.escalations() == []  # no patient, nothing about anyone is stored or shown

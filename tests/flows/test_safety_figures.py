@@ -1,0 +1,43 @@
+"""The safety net's figures on every labelled message the project has (2,358 today, several authors working
+apart, plus two blind sets after their first runs): a ratchet, so no change makes them worse. The issue's
+targets (red caught 100%, red direct 90%, amber 95%, green 95% / 85%, parsers 95%) are not met yet;
+docs/clinical-safety/safety-net.md records the figures and the first runs. Raise a floor when a figure rises.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from tests.flows.safety_figures import figures, load
+
+CORPUS = Path(__file__).parent / "corpus"
+# The blind sets as their authors wrote them, before their first runs (recorded in safety-net.md).
+BLIND = {
+    "set-A-2026-12-02.jsonl": "9c773d981066c978b3ec6956d634d74b952dfe5ec7c9632337fc92ff6adb626e",
+    "set-B-2026-12-02.jsonl": "378eaa2b60e4e64d0f5382eeffe12658d4b2bbaaa36c6d29ff831349c6b8171c",
+}
+
+
+def test_the_blind_sets_are_kept_as_written() -> None:
+    for name, digest in BLIND.items():
+        assert hashlib.sha256((CORPUS / "blind" / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_the_corpus_is_large_and_written_by_several_authors() -> None:
+    rows = load(sorted(CORPUS.rglob("*.jsonl")))
+    assert len(rows) >= 1500
+    assert len(list((CORPUS / "authors").glob("*.jsonl"))) >= 4
+
+
+def test_the_figures_on_every_labelled_message_never_fall() -> None:
+    result = figures(load(sorted(CORPUS.rglob("*.jsonl"))))
+    print("\n" + result.table("all labelled messages"))
+    red, amber, green = result.counts["red"], result.counts["amber"], result.counts["green"]
+    assert result.red_caught / red >= 0.83
+    assert result.red_direct / red >= 0.72
+    assert result.amber_caught / amber >= 0.76
+    assert result.green_quiet / green >= 0.87
+    assert result.green_unasked / green >= 0.81
+    assert result.parsed["pain"][0] / result.parsed["pain"][1] >= 0.80
+    assert result.parsed["glucose"][0] / result.parsed["glucose"][1] >= 0.68
