@@ -23,10 +23,9 @@ from bot.wording import date_words, days_words, usual_time, when
 from flows.catalogue import bundled_bank
 from flows.clinic import Clinic
 from flows.effects import AskQuestion, Effect, Escalate, GiveAdvice
-from flows.engine import Answer, IllegalStep, screen_message
+from flows.engine import Answer, IllegalStep, assess, screen_message
 from flows.levels import Level, worst
 from flows.messages import say
-from flows.parsers import parse_yes_no
 from flows.protocol import Question
 from flows.state import Phase
 from flows.triage import UNSURE, grade, options_for, read_option
@@ -193,7 +192,8 @@ class Desk:
             )
         self._escalate_all(session, patient, episode, effects, now=now, inbound_id=inbound_id)
         if level is not Level.GREEN or asks:
-            advice = tuple(e for e in effects if not isinstance(e, AskQuestion))  # asks have their own buttons
+            # The red-flag questions go in messages of their own, each with its own buttons.
+            advice = tuple(e for e in effects if not isinstance(e, AskQuestion))
             self._render_and_send(session, patient, advice, episode, now=now)
             for ask in asks:
                 self._send_ask(session, patient, ask, now=now)
@@ -439,10 +439,12 @@ class Desk:
         asked several: a yes escalates each). Anything longer is a new message, screened as usual."""
         if len(text.split()) > 8:
             return False
-        parsed = parse_yes_no(text)
-        if parsed.value is None and parsed.problem != "yes_no.unsure":
+        # Read as the bot reads any answer to a red-flag question (hedges are unsure, a "no" with news is
+        # a no only when the safety net finds nothing in the news).
+        read = assess(text, question=BANK[pending[0]], now=now).value
+        if not isinstance(read, bool) and read != UNSURE:
             return False
-        value = UNSURE if parsed.value is None else "yes" if parsed.value else "no"
+        value = UNSURE if read == UNSURE else "yes" if read else "no"
         for question_id in pending:
             self._answer_outside_checkin(
                 session, patient, BANK[question_id], value, now=now, checkin_id=None, said=text

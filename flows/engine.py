@@ -121,11 +121,10 @@ def step(protocol: ResolvedProtocol, state: CheckInState, answer: Answer, *, now
         return _apply(protocol, state, question, reading, said, effects, now=now)
 
     assert answer.text is not None
-    screened, asks = _screen(answer.text, question_id=question.id)
-    asking = _new_asks(protocol, state, asks)
-    result = read_text(question, answer.text)
-    if result.reading is None and question.red_flag_screen and result.problem == "yes_no.unsure":
-        result = ReadResult(reading=Reading(value=UNSURE))  # "not really", "a bit": never a clean no
+    found = screen(answer.text)
+    screened = _screen_effects(found, answer.text, question_id=question.id)
+    asking = _new_asks(protocol, state, found.asks)
+    result = _red_flag_reading(question, read_text(question, answer.text), found)
     if result.reading is None:
         if asking and not _stops_for_red(screened):
             # The reply touched a red-flag area: those questions first, then this one again.
@@ -210,9 +209,7 @@ def assess(
     advice: list[tuple[Level, str]] = [(f.level, f.advice) for f in findings]
     level, value, problem = found.level, None, None
     if question is not None:
-        result = read_text(question, text)
-        if result.reading is None and question.red_flag_screen and result.problem == "yes_no.unsure":
-            result = ReadResult(reading=Reading(value=UNSURE))
+        result = _red_flag_reading(question, read_text(question, text), found)
         if result.reading is None:
             problem = result.problem
         else:
@@ -474,6 +471,19 @@ def _continue(protocol: ResolvedProtocol, state: CheckInState, effects: list[Eff
         AskQuestion(checkin_id=state.checkin_id, question_id=question.id, options=options_for(question))
     )
     return Transition(state=state, effects=_ordered(effects))
+
+
+def _red_flag_reading(question: Question, result: ReadResult, found: Screening) -> ReadResult:
+    """A red-flag question is never answered by a guess. Hedged ("not really", "a bit") is unsure, and unsure
+    escalates like yes. A "no" with news after it ("no, walking better than before") is a no only when the
+    safety net finds nothing in the news; otherwise it is unsure too."""
+    if result.reading is not None or not question.red_flag_screen:
+        return result
+    if result.problem == "yes_no.no_with_news" and found.level is Level.GREEN and not found.asks:
+        return ReadResult(reading=Reading(value=False))
+    if result.problem in ("yes_no.unsure", "yes_no.no_with_news"):
+        return ReadResult(reading=Reading(value=UNSURE))
+    return result
 
 
 def _new_asks(protocol: ResolvedProtocol, state: CheckInState, asks: Sequence[str]) -> tuple[Pending, ...]:

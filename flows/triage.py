@@ -46,6 +46,7 @@ class Reading:
     value: Value
     meter: Literal["high", "low"] | None = None
     feels_feverish: bool = False
+    earlier: tuple[float, ...] = ()  # other readings given in the same answer (glucose), oldest unknown
 
     def as_json(self) -> dict[str, Value]:
         return {"value": self.value, "meter": self.meter, "feels_feverish": self.feels_feverish}
@@ -87,7 +88,9 @@ def read_text(question: Question, text: str) -> ReadResult:
         glucose = parsers.parse_glucose(text)
         if glucose.value is None:
             return ReadResult(reading=None, problem=glucose.problem)
-        reading = Reading(value=glucose.value.mmol_per_l, meter=glucose.value.beyond_meter)
+        reading = Reading(
+            value=glucose.value.mmol_per_l, meter=glucose.value.beyond_meter, earlier=glucose.value.earlier
+        )
         return ReadResult(reading=reading, needs_confirmation=glucose.needs_confirmation)
     if kind is QuestionKind.TEMPERATURE:
         temperature = parsers.parse_temperature(text)
@@ -144,6 +147,8 @@ def grade(
             escalate=True,
             then=(),
         )
+    # Readings given together with this one ("14.2, it was 13.1 at lunch") count as taken within the day.
+    history = (*history, *(PastReading(question_id=question.id, value=v, at=now) for v in reading.earlier))
     for outcome in question.outcomes:
         if _holds(outcome.when, question, reading, day=day, history=history, now=now):
             return _grade_of(outcome)

@@ -18,7 +18,9 @@ the meter's HI (33.3, beyond_meter="high") and LO (1.1, "low"). Safety rules, wh
   "above 12" still fires; "just under 4" reads 3.9, so a rule for "below 4" still fires. Plain "over 20" or
   "under 4" has no bound on the other side: refused as glucose.not_exact.
 - A range that crosses 4.0 ("3-5") is refused: taking its higher end would hide a hypo.
-- Several readings in one message are refused: the highest would hide a hypo, the lowest a high.
+- Several readings in one message: the one marked "now" (else the first, which is how people lead) is the
+  reading and the others are kept as earlier readings, so "above 12 twice in 24 hours" sees both. Refused when
+  any of them is below 4.0 or cannot be read: taking one could hide a hypo.
 - Below 1.0 or above 33.3 mmol/L (after conversion) is not a meter reading and is refused.
 Must not: import anything outside the standard library and this package.
 """
@@ -26,7 +28,7 @@ Must not: import anything outside the standard library and this package.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
@@ -51,6 +53,7 @@ class GlucoseReading:
     mmol_per_l: float  # one decimal place
     beyond_meter: MeterWord | None = None  # the meter showed HI or LO
     from_mg_per_dl: bool = False
+    earlier: tuple[float, ...] = ()  # other readings in the same message ("14.2, was 13.1 at lunch"), mmol/L
 
 
 METER_HIGH = GlucoseReading(mmol_per_l=33.3, beyond_meter="high")
@@ -189,15 +192,37 @@ def parse_glucose(text: str) -> Parsed[GlucoseReading]:
         return unreadable("glucose.looks_like_ketones")
     if says_more_than(s) or says_less_than(s):
         return unreadable("glucose.not_exact")
-    if len({(n.low, n.high) for n in found.numbers}) > 1:
-        return unreadable("glucose.several_numbers")
     mmol, mg = _MMOL.search(s) is not None, _MG_PER_DL.search(s) is not None
     if mmol and mg:
         return unreadable("glucose.unclear_units")
+    if len({(n.low, n.high) for n in found.numbers}) > 1:
+        return _several(s, found.numbers, unit="mmol" if mmol else "mg" if mg else None, nudged=above + below)
     if above + below > 1 or ((above or below) and found.numbers[0].is_range):
         return unreadable("glucose.not_exact")
     nudge = _TENTH if above else -_TENTH if below else Decimal(0)
     return _reading(found.numbers[0], unit="mmol" if mmol else "mg" if mg else None, nudge=nudge)
+
+
+_NOW = re.compile(r"\b(?:now|just now|latest|last one|last reading|right now|at the moment)\b")
+
+
+def _several(
+    s: str, numbers: tuple[Number, ...], *, unit: Literal["mmol", "mg"] | None, nudged: int
+) -> Parsed[GlucoseReading]:
+    """Several readings ("14.2, was 13.1 at lunch"): the one marked "now", else the first, with the others
+    kept as earlier readings (they count for "above 12 twice in 24 hours"). Refused when any is a hypo or
+    unclear: taking one could hide the other."""
+    readings = [_reading(n, unit=unit, nudge=Decimal(0)) for n in dict.fromkeys(numbers)]
+    values = [r.value for r in readings]
+    if nudged or any(v is None or r.needs_confirmation for v, r in zip(values, readings, strict=True)):
+        return unreadable("glucose.several_numbers")
+    chosen = [v for v in values if v is not None]
+    if any(Decimal(str(v.mmol_per_l)) < _HYPO for v in chosen):
+        return unreadable("glucose.several_numbers")  # a hypo among them: which one is now must be asked
+    marked = [i for i, n in enumerate(numbers) if _NOW.search(s, max(0, n.start - 12), n.end + 14)]
+    now = marked[0] if len(marked) == 1 else 0
+    others = tuple(v.mmol_per_l for i, v in enumerate(chosen) if i != now)
+    return read(replace(chosen[now], earlier=others))
 
 
 def _meter_words(cased: str, s: str) -> set[MeterWord]:

@@ -87,6 +87,7 @@ PROBLEMS: Mapping[str, str] = MappingProxyType({
     ),
     # yes / no
     "yes_no.unsure": "Sorry, I was not sure what you meant. Please reply yes or no.",
+    "yes_no.no_with_news": "Sorry, I was not sure what you meant. Please reply yes or no.",
     "yes_no.no_answer": "Please reply yes or no.",
     # choice from a list
     "choice.no_match": "Sorry, I could not match that to an option. Please pick one, or send its number.",

@@ -10,8 +10,10 @@ Safety rules, which the tests pin down:
   ("yes my lips are a bit swollen") it is a yes; with a no ("no, just a little") it stays unsure.
 - Clear words ("yes", "nope", 👍, "no I haven't") decide. Weaker ones ("ok", "I have") count only when no
   clear word is present, and "ok" or "fine" inside a sentence ("I'm ok") is not taken as yes or no.
-- A "no" with more than chatter around it ("no pain but my legs are numb", "I'm not able to pee") is unsure:
-  the rest of the message may describe the very symptom asked about.
+- A "no" with more than chatter around it ("no pain but my legs are numb", "I'm not able to pee") is
+  unreadable as yes_no.no_with_news: the rest of the message may describe the very symptom asked about. The
+  engine reads it as "no" only when the safety net finds nothing in the rest ("No, walking better than
+  before, thank you"); otherwise, on a red-flag question, as unsure.
 - "Nothing", "none" and "never" mean no only as the whole answer ("none of them"): in "nothing will come
   out" they are not an answer at all.
 Must not: import anything outside the standard library and this package.
@@ -128,7 +130,7 @@ def parse_yes_no(text: str) -> Parsed[bool]:
     if _Said.DEGREE in said:
         return unreadable("yes_no.unsure")  # "a bit", "on and off": how much, not yes or no
     if _Said.NO in said:
-        return read(False) if _plain_no(s) else unreadable("yes_no.unsure")
+        return read(False) if _plain_no(s) else unreadable("yes_no.no_with_news")
     content = [w for w in words(s) if w not in _POLITE]
     if _NO_ALONE.fullmatch(" ".join(content)):
         return read(False)

@@ -113,7 +113,9 @@ def _find(text: str, concept: str, patterns: Sequence[Pattern]) -> list[_Match]:
     for pattern in patterns:
         for m in pattern.regex.finditer(text):
             if pattern.unit is not None:
-                value = _to_celsius_or_mmol(float(m.group("value").replace(",", ".")), pattern.unit)
+                value = _to_celsius_or_mmol(
+                    float(m.group("value").replace(",", ".").replace(" ", "")), pattern.unit
+                )
                 if value is None or not pattern.accepts(value):
                     continue
             spans.append(m.span())
@@ -221,9 +223,7 @@ class _Evaluation:
             for ask in lex.asks:
                 if any(ask.covered(rule_id) for rule_id in fired):
                     continue
-                # A finding set aside only as someone else's may be the patient's, told by a relative.
-                relative = any(d.reason == "other_person" and ask.covered(d.rule) for d in discounted)
-                if relative or self.fire(ask.rule)[0] is not None:
+                if self.fire(ask.rule)[0] is not None:
                     ask_rules.append(ask.id)
                     questions += [q for q in ask.questions if q not in questions]
         return Screening(

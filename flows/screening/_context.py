@@ -71,6 +71,7 @@ def _triggers(text: str, cues: Mapping[str, re.Pattern[str]], targets: Sequence[
         "past",
         "hypothetical",
         "other_person",
+        "kin",
     ):
         for m in cues[kind].finditer(text):
             span = m.span()
@@ -217,6 +218,9 @@ def analyse(
     """The context of every target span (a matched symptom phrase) in the normalised ``text``."""
     analysis = _Analysis(text, cues, targets)
     proxy = cues["proxy"].search(text) is not None
+    # Mum, dad, husband, wife... are taken to be the patient (a relative writing on the patient's phone),
+    # unless the writer says they are the patient and well ("I'm fine, it's my husband who has a temp").
+    kin_apart = not proxy and cues["self_well"].search(text) is not None
     for trigger in analysis.triggers:
         if trigger.kind == "negated_forward":
             analysis.negate_forward(trigger)
@@ -228,7 +232,7 @@ def analyse(
             analysis.past(trigger)
         elif trigger.kind == "hypothetical":
             analysis.hypothetical(trigger)
-        elif trigger.kind == "other_person" and not proxy:
+        elif (trigger.kind == "other_person" and not proxy) or (trigger.kind == "kin" and kin_apart):
             # A relative writing for the patient ("this is his daughter") is not talking about someone else.
             analysis.other_person(trigger)
     expected = analysis.expected_anaesthetic()

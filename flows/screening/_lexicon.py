@@ -29,7 +29,8 @@ _RULE_ID = re.compile(r"^(red|amber)(\.[a-z0-9_]+)+$")
 _CUE_LISTS = (
     "pseudo", "negated_forward", "negated_backward", "resolved_earlier", "past", "past_blockers",
     "past_tense", "worse_again", "hypothetical", "hypothetical_blockers", "other_person", "self_words",
-    "proxy", "terminators", "clause_openers", "expected_anaesthetic", "expected_anaesthetic_blockers",
+    "proxy", "kin", "self_well", "terminators", "clause_openers", "expected_anaesthetic",
+    "expected_anaesthetic_blockers",
 )  # fmt: skip
 
 

@@ -95,16 +95,15 @@ def test_triage_jsonl_reports_level_rules_and_value(
 def test_triage_jsonl_one_line_out_per_line_in(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lines = [
-        json.dumps({"text": t}) for t in ("fine thanks", "my grandson has a temperature", "legs gone weak")
-    ]
+    lines = [json.dumps({"text": t}) for t in ("fine thanks", "temp 37.6 tonight", "legs gone weak")]
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
     code, out, _ = run(capsys, "triage", "--jsonl")
     assert code == 0
     verdicts = [json.loads(line) for line in out.splitlines()]
     assert [v["level"] for v in verdicts[:2]] == ["green", "green"]
     assert verdicts[2]["level"] in ("amber", "red")
-    assert [v["asks"] for v in verdicts] == [[], ["rf.fever"], []]  # someone else's fever: the patient is asked
+    # Under 38.0 is not a fever, but the bot asks about one rather than reassure.
+    assert [v["asks"] for v in verdicts] == [[], ["rf.fever"], []]
 
 
 def test_triage_unreadable_answer_says_why_and_keeps_red_flags(capsys: pytest.CaptureFixture[str]) -> None:

@@ -70,3 +70,23 @@ def test_hedges_and_swelling_to_a_red_flag_question_are_red(sij: ResolvedProtoco
     allergy = sij.question("rf.ces")  # a red-flag yes/no question
     assert assess("not really", question=allergy, now=NOW).level is Level.RED
     assert assess("yes my lips are a bit swollen", question=allergy, now=NOW).level is Level.RED
+
+
+def test_two_high_sugars_in_one_answer_count_as_twice_above_12(sij: ResolvedProtocol) -> None:
+    verdict = assess("14.2, and it was 13.1 at lunch as well", question=sij.question("glucose"), now=NOW)
+    assert (verdict.level, verdict.value) == (Level.AMBER, 14.2)
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("No, walking better than I was before, thank you", Level.GREEN),  # a no with good news is a no
+        ("No dear, all normal down there, thank you for asking", Level.GREEN),
+        ("no, but I cant feel my bum when I wipe", Level.RED),  # the news is the red flag
+        ("no, though my legs feel funny on the stairs", Level.RED),  # news in a red-flag area: unsure
+    ],
+)
+def test_a_no_with_news_to_a_red_flag_question_is_read_with_the_safety_net(
+    sij: ResolvedProtocol, text: str, level: Level
+) -> None:
+    assert assess(text, question=sij.question("rf.ces"), now=NOW).level is level

@@ -34,10 +34,10 @@ def test_the_figures_on_every_labelled_message_never_fall() -> None:
     result = figures(load(sorted(CORPUS.rglob("*.jsonl"))))
     print("\n" + result.table("all labelled messages"))
     red, amber, green = result.counts["red"], result.counts["amber"], result.counts["green"]
-    assert result.red_caught / red >= 0.83
-    assert result.red_direct / red >= 0.72
-    assert result.amber_caught / amber >= 0.76
-    assert result.green_quiet / green >= 0.87
-    assert result.green_unasked / green >= 0.81
+    assert result.red_caught / red >= 0.90
+    assert result.red_direct / red >= 0.86
+    assert result.amber_caught / amber >= 0.89
+    assert result.green_quiet / green >= 0.90
+    assert result.green_unasked / green >= 0.88
     assert result.parsed["pain"][0] / result.parsed["pain"][1] >= 0.80
-    assert result.parsed["glucose"][0] / result.parsed["glucose"][1] >= 0.68
+    assert result.parsed["glucose"][0] / result.parsed["glucose"][1] >= 0.80

@@ -64,6 +64,10 @@ RULE_EXAMPLES = {
     "red.dka.symptoms": "sugars 22 and I've been throwing up all night",
     "red.hypo": "sugar 3.2 and I feel really drowsy",
     "red.crisis": "I don't want to be here anymore",
+    "red.crisis.told_indirectly": "Dad said tonight that everyone would be better off without him",
+    "red.ces.bladder.how_it_goes": "I stand at the toilet for ages and the wee just won't start",
+    "red.leg_weakness.what_it_cant_do": "I have to lift my leg into the car with my hands now",
+    "red.anaphylaxis.rash_faint": "Come out in hives all over and I feel faint",
     "red.crisis.passive_death_wish": "Honestly I'd rather be dead than carry on like this",
     "red.crisis.active_ideation": "I keep thinking I'm going to end it all",
     "red.crisis.plan_or_method": "some nights I think about taking the lot",
@@ -534,9 +538,9 @@ def test_a_temperature_below_the_fever_line_asks_about_fever_instead_of_reassuri
     ("text", "asks"),
     [
         ("legs feel funny, bit wobbly on the stairs", ("rf.leg_weakness",)),
-        ("I cant feel when i need the loo", ("rf.ces",)),
+        ("things are a bit different on the toilet since Monday", ("rf.ces",)),
         ("feeling really low and fed up with it all", ("mood.self_harm",)),
-        ("my grandson has a temperature", ("rf.fever",)),  # set aside as his, but the patient is asked
+        ("temp 37.6 and a bit off colour", ("rf.fever",)),
     ],
 )
 def test_a_message_that_touches_a_red_flag_area_asks_the_matching_question(
