@@ -57,6 +57,7 @@ _HEDGE = re.compile(
 _PHRASES: dict[_Said, tuple[str, ...]] = {
     _Said.NO: (
         "no+", "n", "nope", "nop", "nah+", "naw", "na", "nay", "nae", r"not\s+at\s+all",
+        "nie", "nahi", "nahin", "nao", "nein", "nej",  # no in Polish, Urdu/Hindi, Portuguese, German...
         r"not\s+a\s+bit", r"not\s+one\s+bit",
         r"not\s+in\s+the\s+slightest", r"not\s+even\s+a\s+little", r"not\s+any", r"not\s+yet",
         r"not\s+anymore", r"(?:definitely|certainly|absolutely|of\s+course)\s+not",
@@ -68,6 +69,7 @@ _PHRASES: dict[_Said, tuple[str, ...]] = {
         "y", "y+e+s+", "ye", "yea+", "yeah+", "yeh", "yep+", "yup+", "yh", "ya", "yah", "yse", "yesh", "aye",
         "affirmative", "definitely", "certainly", "absolutely", r"of\s+course", "indeed", "correct", "true",
         r"that\s+is\s+right", r"thats\s+right", r"for\s+sure", "sure", r"yes+\s+please",
+        "tak", "haan", "haanji", "ji", "sim", "oui", "da", "si",  # yes in Polish, Urdu/Hindi, Portuguese...
     ),
     # how much, not whether: see the module docstring
     _Said.DEGREE: (

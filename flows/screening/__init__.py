@@ -20,6 +20,7 @@ from flows.levels import Level, worst
 from flows.screening._context import PhraseContext, Span, analyse, merged
 from flows.screening._lexicon import (
     EXPECTED_ANAESTHETIC,
+    OPT_IN_REASONS,
     REASONS,
     Ask,
     Lexicon,
@@ -147,7 +148,7 @@ class _Evaluation:
             rule.only_if == EXPECTED_ANAESTHETIC and not expected
         ):
             return False, None  # belongs to the other rule of the pair: not "set aside"
-        for reason in () if match.concept in self.contextless else REASONS:
+        for reason in () if match.concept in self.contextless else (*REASONS, *OPT_IN_REASONS):
             distance = context.reasons.get(reason)
             if distance is None or reason not in rule.discount_by:
                 continue

@@ -236,6 +236,12 @@ def analyse(
             # A relative writing for the patient ("this is his daughter") is not talking about someone else.
             analysis.other_person(trigger)
     expected = analysis.expected_anaesthetic()
+    for target in analysis.targets:
+        sentence = analysis.sentences.index_of(target[0])
+        if sentence in expected:
+            start, end = analysis.sentences.starts[sentence], analysis.sentences.ends[sentence]
+            if cues["wearing_off"].search(text, start, end):
+                analysis.mark(target, "wearing_off")
     return {
         target: PhraseContext(
             reasons=reasons, expected_anaesthetic=analysis.sentences.index_of(target[0]) in expected

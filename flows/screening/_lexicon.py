@@ -18,9 +18,12 @@ import yaml
 
 from flows.levels import Level
 
-Reason = Literal["negated", "past", "hypothetical", "other_person"]
+Reason = Literal["negated", "past", "hypothetical", "other_person", "wearing_off"]
 # When one phrase is set aside for several reasons, the triage tool shows the first of these.
 REASONS: tuple[Reason, ...] = ("other_person", "hypothetical", "past", "negated")
+# Numb or heavy legs on the day of the injection, wearing off (reference: green). Only rules that name it
+# in discount_by are set aside for it: a fever in the same sentence still counts.
+OPT_IN_REASONS: tuple[Reason, ...] = ("wearing_off",)
 Unit = Literal["temperature", "glucose", "plain"]
 EXPECTED_ANAESTHETIC = "expected_anaesthetic"
 
@@ -29,7 +32,7 @@ _RULE_ID = re.compile(r"^(red|amber)(\.[a-z0-9_]+)+$")
 _CUE_LISTS = (
     "pseudo", "negated_forward", "negated_backward", "resolved_earlier", "past", "past_blockers",
     "past_tense", "worse_again", "hypothetical", "hypothetical_blockers", "other_person", "self_words",
-    "proxy", "kin", "self_well", "terminators", "clause_openers", "expected_anaesthetic",
+    "proxy", "kin", "self_well", "wearing_off", "terminators", "clause_openers", "expected_anaesthetic",
     "expected_anaesthetic_blockers",
 )  # fmt: skip
 
@@ -106,19 +109,26 @@ def _expand(source: str, macros: Mapping[str, str], where: str, depth: int = 0) 
         raise LexiconError(f"symptoms.yaml {where}: macros nest too deeply")
 
     def one(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in macros:
-            raise LexiconError(f"symptoms.yaml {where}: unknown macro @{name}")
-        return "(?:" + _expand(macros[name], macros, where, depth + 1) + ")"
+        name, rest = match.group(1), ""
+        if name not in macros:  # "@gap3since": the longest macro name it starts with, then the word
+            known = [m for m in macros if name.startswith(m)]
+            if not known:
+                raise LexiconError(f"symptoms.yaml {where}: unknown macro @{name}")
+            name = max(known, key=len)
+            rest = match.group(1)[len(name) :]
+        return "(?:" + _expand(macros[name], macros, where, depth + 1) + ")" + rest
 
     return _MACRO.sub(one, source)
 
 
 def _compile(source: str, macros: Mapping[str, str], where: str) -> re.Pattern[str]:
     try:
-        return re.compile(_bounded(_expand(source, macros, where)))
+        regex = re.compile(_bounded(_expand(source, macros, where)))
     except re.error as exc:
         raise LexiconError(f"symptoms.yaml {where}: pattern does not compile: {exc}") from exc
+    if regex.search(" ") is not None:  # e.g. a stray "|" at the end: it would match every message
+        raise LexiconError(f"symptoms.yaml {where}: pattern matches an empty phrase")
+    return regex
 
 
 def _pattern(item: Any, macros: Mapping[str, str], where: str) -> Pattern:
@@ -166,8 +176,8 @@ def _rule(raw: Any, index: int, concepts: dict[str, tuple[Pattern, ...]], macros
     if not when or not all(alt and all(isinstance(c, str) for c in alt) for alt in when):
         raise LexiconError(f"symptoms.yaml {where}: needs patterns or a 'when' list of concept lists")
     discount_by = raw.get("discount_by", list(REASONS))
-    if not set(discount_by) <= set(REASONS):
-        raise LexiconError(f"symptoms.yaml {where}: discount_by must be among {REASONS}")
+    if not set(discount_by) <= {*REASONS, *OPT_IN_REASONS}:
+        raise LexiconError(f"symptoms.yaml {where}: discount_by must be among {REASONS + OPT_IN_REASONS}")
     for key in ("unless", "only_if"):
         if raw.get(key) not in (None, EXPECTED_ANAESTHETIC):
             raise LexiconError(f"symptoms.yaml {where}: {key} may only be {EXPECTED_ANAESTHETIC}")

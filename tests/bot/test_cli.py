@@ -66,7 +66,7 @@ def test_unknown_protocol_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -
         ("free-text", "I can't feel my bum when I wipe", "red", None),
         ("free-text", "no fever, feeling fine", "green", None),
         ("pain", "about a 6", "green", 6),
-        ("pain", "9/10", "amber", 9),
+        ("pain", "9/10", "green", 9),  # a high score alone: the follow-up asks about painkillers,
         ("glucose", "HI", "red", 33.3),
         ("glucose", "12,4", "green", 12.4),
         ("temperature", "101F", "red", 38.3),  # fever is red (reference (d) 6)

@@ -261,7 +261,7 @@ def test_glucose_above_12_once_is_green_and_twice_in_24_hours_amber(sij: Resolve
     [
         ("HI", Level.RED, "red.glucose.meter_high"),
         ("LO", Level.RED, "red.glucose.below_3"),
-        ("3.4", Level.AMBER, "amber.glucose.hypo_below_4"),
+        ("3.4", Level.RED, "red.glucose.hypo_below_4"),
         ("21.5", Level.AMBER, "amber.glucose.above_20"),
         ("6.2", Level.GREEN, "green.glucose.in_range"),
     ],

@@ -303,7 +303,12 @@ def test_one_numb_leg_is_amber_and_a_weak_one_is_red() -> None:
         ("ketones 0.4", "amber.glucose_high.ketones", False),
         ("ketones 1.2", "amber.glucose_high.ketones", True),
         ("ketones 3.4", "red.dka.ketones", True),
-        ("pain 9/10 all day", "amber.pain_uncontrolled", True),
+        (
+            "pain 9/10 all day",
+            "amber.pain_uncontrolled",
+            False,
+        ),  # a score alone: the pain question asks about control
+        ("pain 9/10 and the tablets are not touching it", "amber.pain_uncontrolled", True),
         ("pain 8/10 today", "amber.pain_uncontrolled", False),
     ],
 )
