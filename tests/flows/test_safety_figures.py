@@ -1,4 +1,4 @@
-"""The safety net's figures on every labelled message the project has (2,358 today, several authors working
+"""The safety net's figures on every labelled message the project has (3,324 today, several authors working
 apart, plus two blind sets after their first runs): a ratchet, so no change makes them worse. The issue's
 targets (red caught 100%, red direct 90%, amber 95%, green 95% / 85%, parsers 95%) are not met yet;
 docs/clinical-safety/safety-net.md records the figures and the first runs. Raise a floor when a figure rises.
@@ -37,8 +37,8 @@ def test_the_figures_on_every_labelled_message_never_fall() -> None:
     red, amber, green = result.counts["red"], result.counts["amber"], result.counts["green"]
     assert result.red_caught / red >= 0.97
     assert result.red_direct / red >= 0.93
-    assert result.amber_caught / amber >= 0.87
+    assert result.amber_caught / amber >= 0.94
     assert result.green_quiet / green >= 0.94
     assert result.green_unasked / green >= 0.92
     assert result.parsed["pain"][0] / result.parsed["pain"][1] >= 0.79
-    assert result.parsed["glucose"][0] / result.parsed["glucose"][1] >= 0.80
+    assert result.parsed["glucose"][0] / result.parsed["glucose"][1] >= 0.88
