@@ -79,10 +79,16 @@ class Figures:
         kind = row.get("question")
         if kind in self.parsed:
             want, read = row.get("expected_value"), got.value
-            # "HI" / "LO" on a meter: the authors write no value; the parser reads the meter's word (33.3 / 1.1).
+            # A meter's "HI" / "LO": the authors write no value; the parser reads the word (33.3, 1.1).
             meter_word = want is None and read in (33.3, 1.1) and kind == "glucose"
-            ok = meter_word or (want is None and read is None) or (
-                want is not None and isinstance(read, int | float) and abs(float(read) - float(want)) <= 0.15
+            ok = (
+                meter_word
+                or (want is None and read is None)
+                or (
+                    want is not None
+                    and isinstance(read, int | float)
+                    and abs(float(read) - float(want)) <= 0.15
+                )
             )
             self.parsed[kind][0] += ok
             self.parsed[kind][1] += 1
