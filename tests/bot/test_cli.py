@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -164,3 +166,18 @@ def test_a_bad_clinic_file_stops_the_cli_with_its_line(
     monkeypatch.setenv("CLINIC_FILE", str(clinic))
     code, _, err = run(capsys, "protocols", "list")
     assert code == 2 and str(clinic) in err
+
+
+def test_triage_into_head_exits_quietly(tmp_path: Path) -> None:
+    """`aftercare triage --jsonl < many | head -1`: the reader goes away; no traceback, exit 0."""
+    lines = "".join(json.dumps({"text": f"temp 38.{n % 10}"}) + "\n" for n in range(20_000))
+    source = tmp_path / "in.jsonl"
+    source.write_text(lines)
+    aftercare = Path(sys.executable).with_name("aftercare")
+    pipeline = f'{aftercare} triage --jsonl < {source} | head -1; echo "status=${{PIPESTATUS[0]}}"'
+    done = subprocess.run(
+        ["/bin/bash", "-c", pipeline], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.stdout.splitlines()[0].startswith('{"level": "red"')
+    assert "status=0" in done.stdout
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
