@@ -188,6 +188,8 @@ class Assessment:
     rules: tuple[str, ...]  # the question's rule first (if it was read), then the safety net's findings
     advice: tuple[str, ...]  # the advice cards the patient gets, most urgent first (one coherent reply)
     asks: tuple[str, ...]  # red-flag questions the bot asks at once
+    asked_because: tuple[str, ...] = ()  # the ask ids that chose them ("ask.legs", "ask.model"...)
+    model_terms: tuple[str, ...] = ()  # when the statistical layer asked: what pushed it towards red
     value: Value = None  # what the question's parser read, if anything
     problem: str | None = None  # why it could not be read, or "needs_confirmation"
 
@@ -228,6 +230,8 @@ def assess(
         rules=tuple(rules),
         advice=tuple(dict.fromkeys(ordered)),
         asks=asks,
+        asked_because=found.ask_rules if asks else (),
+        model_terms=found.model_reasons if asks else (),
         value=value,
         problem=problem,
     )

@@ -55,6 +55,8 @@ class Verdict:
     advice: list[str]
     problem: str | None
     asks: list[str]
+    asked_because: list[str]
+    model_terms: list[str]
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -65,6 +67,10 @@ class Verdict:
         }
         if self.problem:
             data["problem"] = self.problem
+        if self.asks:  # explainable: the ask ids, and the model's strongest words when it was the model
+            data["asked_because"] = self.asked_because
+            if self.model_terms:
+                data["model_terms"] = self.model_terms
         return data
 
 
@@ -82,6 +88,8 @@ def triage(text: str, *, question: str, day: int, now: datetime) -> Verdict:
         advice=list(verdict.advice),
         problem=verdict.problem,
         asks=list(verdict.asks),
+        asked_because=list(verdict.asked_because),
+        model_terms=list(verdict.model_terms),
     )
 
 
@@ -123,7 +131,9 @@ def _triage_command(args: argparse.Namespace, settings: Settings) -> int:
     verdict = triage(args.text, question=args.question, day=args.day, now=now)
     print(f"{verdict.level.value.upper()}  rules: {', '.join(verdict.rules) or '-'}  value: {verdict.value}")
     if verdict.asks:
-        print(f"asks at once: {', '.join(verdict.asks)}")
+        because = ", ".join(verdict.asked_because)
+        terms = f" (words: {', '.join(verdict.model_terms)})" if verdict.model_terms else ""
+        print(f"asks at once: {', '.join(verdict.asks)}  because: {because}{terms}")
     if verdict.problem:
         print(f"note: {verdict.problem}")
     for advice_id in dict.fromkeys(verdict.advice):

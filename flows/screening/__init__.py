@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flows.levels import Level, worst
 from flows.screening._context import PhraseContext, Span, analyse, merged
@@ -30,6 +30,7 @@ from flows.screening._lexicon import (
     Rule,
     lexicon,
 )
+from flows.screening._model import safety_model
 from flows.screening._text import Prepared, normalise, sentences
 
 __all__ = [
@@ -75,6 +76,8 @@ class Screening:
     # Empty when the message is red: its card is the answer, and staff are already told.
     asks: tuple[str, ...] = ()
     ask_rules: tuple[str, ...] = ()
+    # When the statistical layer asked: the words and letter groups that pushed it towards red (why it asked).
+    model_reasons: tuple[str, ...] = ()
 
     @property
     def rules(self) -> tuple[str, ...]:
@@ -236,11 +239,43 @@ class _Evaluation:
         )
 
 
+MODEL_ASK = "ask.model"  # the ask id recorded when the statistical layer chose the question
+
+
+def _with_model(found: Screening, text: str, lex: Lexicon) -> Screening:
+    """The statistical layer, after the rules: a message they did not grade red but that reads like the
+    corpus's red messages gets the red-flag question of its most likely area. It only ever adds a question."""
+    if found.level is Level.RED or found.asks or lex.model is None:
+        return found  # a red card, or the rules already asked about the area: nothing to add
+    if sum(1 for word in text.split() if any(ch.isalpha() for ch in word)) < lex.model.min_words:
+        return found
+    model = safety_model()
+    level, pushes = model.level.scores(text)
+    if level.get("red", 0.0) < lex.model.ask_at:
+        return found
+    domain, _ = model.domain.scores(text)
+    # The two likeliest areas: the area model is less sure than the red-or-not model, and a question too many
+    # costs a tap where the wrong question alone could miss the point.
+    areas = sorted(domain, key=lambda name: domain[name], reverse=True)[:2]
+    questions = list(
+        dict.fromkeys(q for a in areas for q in lex.model.questions.get(a, ()) if q not in found.asks)
+    )
+    words = set(text.lower().split())
+    readable = [term for weight, term in pushes if weight > 0 and all(w in words for w in term.split())]
+    reasons = tuple(readable[:5])  # whole words and word pairs: what a clinician can read
+    return replace(
+        found,
+        asks=found.asks + tuple(questions),
+        ask_rules=found.ask_rules + ((MODEL_ASK,) if questions else ()),
+        model_reasons=reasons if questions else (),
+    )
+
+
 def screen(text: str) -> Screening:
     """Screen one patient message. Never raises; a failure comes back as AMBER for a person to read."""
     try:
         lex = lexicon()
-        return _Evaluation(normalise(text), lex).screening(lex)
+        return _with_model(_Evaluation(normalise(text), lex).screening(lex), text, lex)
     except Exception:  # a safety net must not tear: whatever went wrong, a person reads this message
         length = len(text) if isinstance(text, str) else 0
         failed = Finding(rule=SCREENING_FAILED, level=Level.AMBER, advice="amber.unwell", start=0, end=length)

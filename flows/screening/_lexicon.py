@@ -88,11 +88,41 @@ class Ask:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ModelAsks:
+    """When the statistical layer asks, and which question for which area (``model`` in symptoms.yaml)."""
+
+    ask_at: float
+    min_words: int
+    questions: Mapping[str, tuple[str, ...]]
+
+
+def _model_asks(raw: Any) -> ModelAsks | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) != {"ask_at", "min_words", "questions"}:
+        raise LexiconError("symptoms.yaml model: expected ask_at, min_words and questions")
+    questions = raw["questions"]
+    if not isinstance(questions, dict) or not all(
+        isinstance(q, list) and q and all(isinstance(i, str) for i in q) for q in questions.values()
+    ):
+        raise LexiconError("symptoms.yaml model.questions: each area needs a list of question ids")
+    ask_at = float(raw["ask_at"])
+    if not 0 < ask_at < 1:
+        raise LexiconError("symptoms.yaml model.ask_at: a probability between 0 and 1")
+    return ModelAsks(
+        ask_at=ask_at,
+        min_words=int(raw["min_words"]),
+        questions={area: tuple(q) for area, q in questions.items()},
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class Lexicon:
     concepts: Mapping[str, tuple[Pattern, ...]]
     contextless: frozenset[str]  # places and qualifiers ("the injection site"): never set aside themselves
     rules: tuple[Rule, ...]
     asks: tuple[Ask, ...]
+    model: ModelAsks | None = None
     cues: Mapping[str, re.Pattern[str]]
     # Per concept, all its patterns as one alternation: a text it finds nothing in has no phrase of that
     # concept, so the patterns one by one need not run (most messages are a number or a word).
@@ -281,6 +311,7 @@ def parse_lexicon(text: str) -> Lexicon:
         contextless=frozenset(contextless),
         rules=rules,
         asks=asks,
+        model=_model_asks(data.get("model")),
         cues=cues,
         any_phrase={name: any_of(patterns) for name, patterns in concepts.items()},
     )
