@@ -22,13 +22,13 @@ from bot.staff_alerts import escalation_for_ack
 from bot.wording import date_words, days_words, usual_time, when
 from flows.catalogue import bundled_bank
 from flows.clinic import Clinic
-from flows.effects import AskQuestion, Effect, Escalate, GiveAdvice
-from flows.engine import Answer, IllegalStep, assess, screen_message
+from flows.effects import AskQuestion, Effect, Escalate, GiveAdvice, RecordAnswer
+from flows.engine import Answer, IllegalStep, answer_outside_checkin, assess, screen_message
 from flows.levels import Level, worst
 from flows.messages import say
 from flows.protocol import Question
 from flows.state import Phase
-from flows.triage import UNSURE, grade, options_for, read_option
+from flows.triage import UNSURE, read_option
 from storage.answers import (
     answers_for_episode,
     mark_callback_token_used,
@@ -465,43 +465,30 @@ class Desk:
         """An answer given outside a running check-in (the safety net's question, a late tap): graded like any
         answer; red or amber gets its advice and an escalation, a no gets a short thank you. False when there
         was nothing to act on (a late tap that needs nothing)."""
-        reading = read_option(question, value)
         episode = self._episode(session, patient)
-        if reading is None or episode is None:
+        if episode is None or read_option(question, value) is None:
             return False
         day = max(0, (now - episode.performed_at).days)
-        graded = grade(question, reading, day=day, now=now)
-        label = dict(options_for(question)).get(value, value)
-        if graded.level is Level.GREEN and checkin_id is not None:
+        effects = answer_outside_checkin(question, value, day=day, said=said, now=now)
+        record = next(e for e in effects if isinstance(e, RecordAnswer))
+        if record.level is Level.GREEN and checkin_id is not None:
             return False  # a late "no" to a check-in question: nothing new to act on or keep
         record_answer(
             session=session,
             episode_id=_id(episode),
-            question_id=question.id,
-            text=(said or label)[:MAX_KEPT_TEXT],
-            level=graded.level,
-            rule=graded.rule,
+            question_id=record.question_id,
+            text=record.text[:MAX_KEPT_TEXT],
+            level=record.level,
+            rule=record.rule,
             now=now,
             checkin_id=checkin_id,
-            value_json=json.dumps(reading.as_json()),
+            value_json=json.dumps(record.value),
         )
-        if graded.level is Level.GREEN:
+        if record.level is Level.GREEN:
             self._send(session, _chat(patient), self._info("ask.no"), patient=patient, now=now)
             return True
-        effects: list[Effect] = []
-        if graded.advice:
-            effects.append(GiveAdvice(advice_id=graded.advice, level=graded.level, rule=graded.rule))
-        effects.append(
-            Escalate(
-                level=graded.level,
-                rule=graded.rule,
-                advice_id=graded.advice,
-                question_id=question.id,
-                trigger_text=f"{question.text.strip()} -> {said or label}",
-            )
-        )
-        self._escalate_all(session, patient, episode, tuple(effects), now=now, inbound_id=None)
-        self._render_and_send(session, patient, tuple(effects), episode, now=now)
+        self._escalate_all(session, patient, episode, effects, now=now, inbound_id=None)
+        self._render_and_send(session, patient, effects, episode, now=now)
         return True
 
     def _not_enrolled(self, session: Session, chat_id: int, text: str, *, now: datetime) -> None:

@@ -237,6 +237,44 @@ def assess(
     )
 
 
+def answer_outside_checkin(
+    question: Question, option: str, *, day: int, said: str | None = None, now: datetime
+) -> tuple[Effect, ...]:
+    """A button pressed (or a yes/no typed) for a question no check-in is waiting on: the safety net's
+    question, or a late or repeated tap under an old one. Graded like any answer: the answer is recorded, and
+    red or amber gets its advice and an escalation. Raises IllegalStep for a value the question does not
+    offer."""
+    _require_aware(now)
+    reading = read_option(question, option)
+    if reading is None:
+        raise IllegalStep("that button does not belong to this question")
+    graded = grade(question, reading, day=day, now=now)
+    label = said or _label(question, option)
+    effects: list[Effect] = [
+        RecordAnswer(
+            checkin_id=None,
+            question_id=question.id,
+            text=label,
+            value=reading.as_json(),
+            level=graded.level,
+            rule=graded.rule,
+        )
+    ]
+    if graded.level is not Level.GREEN:
+        if graded.advice:
+            effects.append(GiveAdvice(advice_id=graded.advice, level=graded.level, rule=graded.rule))
+        effects.append(
+            Escalate(
+                level=graded.level,
+                rule=graded.rule,
+                advice_id=graded.advice,
+                question_id=question.id,
+                trigger_text=f"{question.text.strip()} -> {label}",
+            )
+        )
+    return _ordered(effects)
+
+
 def screen_message(text: str) -> tuple[Effect, ...]:
     """Free text outside a check-in: advice and escalation for any amber or red finding, and the red-flag
     questions to ask at once (AskQuestion, with no check-in) when it touches a red-flag area."""

@@ -25,6 +25,7 @@ from flows.engine import (
     Answer,
     IllegalStep,
     Transition,
+    answer_outside_checkin,
     begin,
     excerpt,
     screen_message,
@@ -375,3 +376,15 @@ def test_staff_see_the_words_that_raised_an_escalation_even_late_in_a_long_messa
     assert "cannot feel anything around my bottom" in shown
     assert shown.startswith("Well the weather")
     assert excerpt("short message", 0, 5) == "short message"
+
+
+def test_an_answer_outside_a_check_in_is_graded_like_any_answer(sij: ResolvedProtocol) -> None:
+    late = answer_outside_checkin(sij.question("rf.ces"), "yes", day=3, now=NOW)
+    assert advice(Transition(state=start(sij).state, effects=late)) == ["red.ces"]
+    assert [(e.level, e.rule) for e in late if isinstance(e, Escalate)] == [
+        (Level.RED, "red.ces.screen_positive")
+    ]
+    no = answer_outside_checkin(sij.question("rf.ces"), "no", day=3, now=NOW)
+    assert [type(e) for e in no] == [RecordAnswer]
+    with pytest.raises(IllegalStep):
+        answer_outside_checkin(sij.question("rf.ces"), "forged", day=3, now=NOW)
