@@ -9,8 +9,10 @@ the meter's HI (33.3, beyond_meter="high") and LO (1.1, "low"). Safety rules, wh
   mg/dL and is converted but needs_confirmation; a decimal above 35 is refused.
 - Not a reading, refused with its own id: clock times and hours ("7:30", "8pm", "will do at 9"; "8 at 8pm" is
   a reading of 8), HbA1c, insulin doses or any answer naming an insulin, ketones, percentages, "over 20", and
-  the meter's error codes ("E-4", "Err 3", "E3", "error": glucose.meter_error). An error code beside a number
-  ("E-4, then 7.2") is a second try: the number is read.
+  the meter's error codes ("E-4", "Err 3", "E3", "error", "meter says E-4, new strips coming":
+  glucose.meter_error). An error code beside a number ("E-4, then 7.2") is a second try: the number is read.
+  An hour after "do it"/"checked it" is when, not a level ("not checked yet, will do it at 9":
+  glucose.not_checked), and two decimals after "at" are a clock time ("did it at 7.30, 8.4" -> 8.4).
 - A number that counts something is not a reading: "I had 1 biscuit" (not a hypo of 1.0), "2 slices of
   toast", "took 2 tablets", "ate 3", "checked it 3 times". With nothing else it is glucose.no_number, or
   glucose.not_checked when the patient says so ("not checked yet, will do at 9").
@@ -18,9 +20,16 @@ the meter's HI (33.3, beyond_meter="high") and LO (1.1, "low"). Safety rules, wh
   "above 12" still fires; "just under 4" reads 3.9, so a rule for "below 4" still fires. Plain "over 20" or
   "under 4" has no bound on the other side: refused as glucose.not_exact.
 - A range that crosses 4.0 ("3-5") is refused: taking its higher end would hide a hypo.
-- Several readings in one message: the one marked "now" (else the first, which is how people lead) is the
-  reading and the others are kept as earlier readings, so "above 12 twice in 24 hours" sees both. Refused when
-  any of them is below 4.0 or cannot be read: taking one could hide a hypo.
+- Several readings in one message: the latest is the reading and the others are kept as earlier readings, so
+  "above 12 twice in 24 hours" sees them. The latest is the one marked "now" ("lunch 15.6 now 16.1" -> 16.1),
+  else the last in the day when every one says when ("16.4 at lunch and 17.1 at tea" -> 17.1, yesterday's
+  before today's), else the one not said as past ("was 13.5 at 5 o'clock and 12.8 at bedtime" -> 12.8), else
+  the first, which is how people lead. Refused when any of them is below 4.0 or cannot be read: taking one
+  could hide a hypo. Whole numbers above 35 with no unit, all of them, are mg/dL to be confirmed ("300 at
+  teatime, 280 earlier" -> 16.7, needs_confirmation); mixed with mmol/L numbers they are refused.
+- "8 something, 8.3" is one reading said twice, vaguely then exactly: 8.3 (not two readings).
+- Dictation and spacing are read as the number they stand for (flows/parsers/numerals.py): "for point
+  eight" -> 4.8, "3 . 6" -> 3.6, "the second high one" is no reading of 1.
 - Below 1.0 or above 33.3 mmol/L (after conversion) is not a meter reading and is refused.
 Must not: import anything outside the standard library and this package.
 """
@@ -28,6 +37,7 @@ Must not: import anything outside the standard library and this package.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
@@ -43,6 +53,7 @@ from flows.parsers.numerals import (
     strip_durations,
 )
 from flows.parsers.result import Parsed, read, unreadable
+from flows.parsers.score_now import attach
 from flows.parsers.text import normalise, phrases, without_apostrophes, words
 
 MeterWord = Literal["high", "low"]
@@ -110,7 +121,7 @@ _NOT_CHECKED = re.compile(
 )  # fmt: skip
 # A meter's error code: "E-4", "E3", "Err 3", "error 5". Not a reading, whatever its number.
 _METER_ERROR = re.compile(
-    r"(?<![a-z0-9.,])(?:e|err|error)(?:\s+code)?\s*[-:]?\s*[0-9]{1,3}(?![0-9.,])"
+    r"(?<![a-z0-9.,])(?:e|err|error)(?:\s+code)?\s*[-:]?\s*[0-9]{1,3}(?![0-9]|[.,][0-9])"
     r"|(?<![a-z])(?:errors?|err)(?![a-z])"
 )
 # A number that counts something: "1 biscuit", "2 slices of toast", "took 2", "ate 3". "Had 12" may be a
@@ -171,6 +182,7 @@ def parse_glucose(text: str) -> Parsed[GlucoseReading]:
     s, saw_time = strip_clock_times(s)
     s, saw_hour = strip_at_hours(strip_durations(s))
     s = _COUNT.sub(" | ", s)
+    s = _VAGUE.sub(lambda m: " | " if m.group(1) in _exact_whole_parts(s) else m.group(), s)
     s, above = _JUST_OVER.subn(" ", s)
     s, below = _JUST_UNDER.subn(" ", s)
     found = find_numbers(s)
@@ -203,26 +215,79 @@ def parse_glucose(text: str) -> Parsed[GlucoseReading]:
     return _reading(found.numbers[0], unit="mmol" if mmol else "mg" if mg else None, nudge=nudge)
 
 
-_NOW = re.compile(r"\b(?:now|just now|latest|last one|last reading|right now|at the moment)\b")
+# "8 something, 8.3": the same reading said twice, first vaguely. Without the exact one it is left as it was.
+_VAGUE = re.compile(r"(?<![0-9.,])([0-9]+)\s*(?:something|somethin|summat|odd|point\s+something)(?![\w'])")
+_EXACT = re.compile(r"(?<![0-9.,])([0-9]+)[.,][0-9](?![0-9]|[.,][0-9])")
+
+
+def _exact_whole_parts(s: str) -> set[str]:
+    return {m.group(1) for m in _EXACT.finditer(s)}
+
+
+# Words that say when a reading was taken, for choosing among several (see ``_latest``).
+_WHEN = {
+    "now": phrases("now", r"(?:just|right)\s+now", "latest", r"last\s+(?:one|reading|check|test)",
+                   r"at\s+the\s+moment", "currently", "atm", "rn", r"this\s+time"),
+    "past": phrases("was", "were", "earlier", "before", "previously", r"at\s+first"),
+    "yesterday": phrases(r"yesterdays?", r"last\s+night"),
+    "1": phrases(r"(?:this|early|in\s+the)\s+morning", r"first\s+thing", "breakfast", "fasting", "waking",
+                 r"when\s+i\s+woke(?:\s+up)?", r"got\s+up"),
+    "2": phrases(r"mid[\s-]?morning", "elevenses"),
+    "3": phrases(r"lunch(?:time)?", "midday", "noon"),
+    "4": phrases(r"(?:mid[\s-]?|this\s+|in\s+the\s+)?afternoon"),
+    "5": phrases(r"tea(?:time)?", r"(?:this\s+|in\s+the\s+)?evening"),
+    "6": phrases("supper"),
+    "7": phrases(r"bed(?:time)?", r"(?:at\s+)?night", "tonight", r"last\s+thing"),
+}  # fmt: skip
+_WHEN_PATTERNS = {name: re.compile(pattern) for name, pattern in _WHEN.items()}
 
 
 def _several(
     s: str, numbers: tuple[Number, ...], *, unit: Literal["mmol", "mg"] | None, nudged: int
 ) -> Parsed[GlucoseReading]:
-    """Several readings ("14.2, was 13.1 at lunch"): the one marked "now", else the first, with the others
-    kept as earlier readings (they count for "above 12 twice in 24 hours"). Refused when any is a hypo or
-    unclear: taking one could hide the other."""
-    readings = [_reading(n, unit=unit, nudge=Decimal(0)) for n in dict.fromkeys(numbers)]
+    """Several readings ("14.2, was 13.1 at lunch"): the latest (see ``_latest``), with the others kept as
+    earlier readings (they count for "above 12 twice in 24 hours"). Refused when any is a hypo or unclear:
+    taking one could hide the other. Whole numbers above 35 with no unit, all of them, are mg/dL to
+    confirm."""
+    readings = [_reading(n, unit=unit, nudge=Decimal(0)) for n in numbers]
     values = [r.value for r in readings]
-    if nudged or any(v is None or r.needs_confirmation for v, r in zip(values, readings, strict=True)):
+    confirm = {r.needs_confirmation for r in readings}
+    if nudged or any(v is None for v in values) or len(confirm) > 1:
         return unreadable("glucose.several_numbers")
     chosen = [v for v in values if v is not None]
     if any(Decimal(str(v.mmol_per_l)) < _HYPO for v in chosen):
         return unreadable("glucose.several_numbers")  # a hypo among them: which one is now must be asked
-    marked = [i for i, n in enumerate(numbers) if _NOW.search(s, max(0, n.start - 12), n.end + 14)]
-    now = marked[0] if len(marked) == 1 else 0
+    now = _latest(s, numbers)
     others = tuple(v.mmol_per_l for i, v in enumerate(chosen) if i != now)
-    return read(replace(chosen[now], earlier=others))
+    return read(replace(chosen[now], earlier=others), needs_confirmation=confirm.pop())
+
+
+def _latest(s: str, numbers: Sequence[Number]) -> int:
+    """Which of several readings is the latest: the one said as now ("lunch 15.6 now 16.1"); else the last in
+    the day when every one says when ("16.4 at lunch and 17.1 at tea", "12 yesterday at tea, 9 at lunch");
+    else the one not said as past ("13.5 earlier, 12.8 at bedtime"); else the first, which is how people
+    lead."""
+    tags = attach(s, numbers, _WHEN_PATTERNS)
+    now = [i for i, t in enumerate(tags) if "now" in t]
+    if len(now) == 1:
+        return now[0]
+    times = [_time_of_day(t) for t in tags]
+    known = [t for t in times if t is not None]
+    if len(known) == len(times) and len(set(known)) == len(known):
+        return known.index(max(known))
+    not_past = [i for i, t in enumerate(tags) if not t & {"past", "yesterday"}]
+    return not_past[0] if len(not_past) == 1 else 0
+
+
+def _time_of_day(tags: set[str]) -> int | None:
+    """When in the day a reading was taken, yesterday's before today's; None if it does not say, or says
+    two things."""
+    hours = [int(t) for t in tags if t.isdigit()]
+    if len(hours) > 1:
+        return None
+    if "yesterday" in tags:
+        return (hours[0] if hours else 0) - 10
+    return hours[0] if hours else None
 
 
 def _meter_words(cased: str, s: str) -> set[MeterWord]:

@@ -1,10 +1,16 @@
 """Finding the numbers in an answer, for the parsers of pain, relief, PGIC, glucose and temperature.
 
 ``spell_digits`` turns number words into digits ("seven" -> 7, "six and a half" -> 6.5, "a hundred and
-one" -> 101). The ``strip_*`` helpers remove numbers that are plainly not the answer: clock times, "at 9",
-durations, ordinals and dates. ``find_numbers`` lists what is left, joining ranges ("6-7", "6 to 7", "6 or
-7", "between 6 and 7"). Nothing here decides what a number means; each parser does. Digits are ASCII only:
-other scripts' digits are not read. Standard library only.
+one" -> 101, "fiveish" -> 5ish, "3 . 6" -> 3.6). "One" after a word that makes it a pronoun ("not one for
+phones", "the last one", "a high one") stays a word. Dictation homophones are digits only where nothing but a
+number fits: before "point" or "out of 10" ("for point eight" -> 4.8, "ate out of ten" -> 8/10) and after
+"about a" at the end of a clause ("it's about a for today"): "for" 4, "to" 2, "ate" 8, "sex" 6, and only at
+the start of a clause or after a word that introduces a score ("about", "its", "a"...), so "waiting for point
+of care" or "went up to point 5" are left alone. The ``strip_*`` helpers remove numbers that are plainly not
+the answer: clock times, "at 9" and "at 7.30", durations, ordinals and dates. ``find_numbers`` lists
+what is left, joining ranges ("6-7", "6 to 7", "6 or 7", "between 6 and 7", "between a 2 and a 3"). Nothing
+here decides what a number means; each parser does. Digits are ASCII only: other scripts' digits are not
+read. Standard library only.
 """
 
 from __future__ import annotations
@@ -38,8 +44,29 @@ _SPELLED = re.compile(
     r"|(?P<hundred>(?:(?:a|one)\s+)?hundred)"
     r"(?:\s+and\s+(?P<and_tens>" + _TENS_WORDS + r")(?:[\s-]+(?P<and_ones>" + _ONES_WORDS + r"))?"
     r"|\s+and\s+(?P<and_small>" + _AFTER_HUNDRED + r"))?"
-    r"|(?P<word>" + "|".join(sorted(_SMALL | _TYPOS, key=len, reverse=True)) + r"))(?![\w'])"
+    r"|(?P<word>" + "|".join(sorted(_SMALL | _TYPOS, key=len, reverse=True)) + r"))(?=ish(?![\w'])|(?![\w']))"
 )  # fmt: skip
+# "One" as a pronoun, not a number: "not one for phones", "the last one", "that's the second high one".
+_ONE_AS_PRONOUN = re.compile(
+    phrases("no", "not", "the", "this", "that", "which", "every", "each", "any", "some", "last", "first",
+            "next", "other", "another", "high", "low", "good", "bad", "new", "old", "second", "third",
+            "latest", "big", "little", "right", "wrong", "same", "bigger", "higher", "lower", "worse",
+            "better")
+    + r"\s+$"
+)  # fmt: skip
+# Dictation slips for a number, where only a number fits (see the module docstring).
+_HOMOPHONES = {"for": "4", "to": "2", "ate": "8", "sex": "6"}
+_HOMOPHONE_BEFORE = (
+    r"(?:^|(?<=[,;.!?:])\s*|(?<![\w'])(?:about|around|roughly|maybe|probably|like|its|is|at|say|reckon"
+    r"|only|just|a|be|was|now|pain|score|says|said)\s+)"
+)
+_HOMOPHONE = re.compile(
+    _HOMOPHONE_BEFORE + r"(?P<word>for|to|ate|sex)"
+    r"(?=\s+(?:point\s+[0-9]|(?:out\s+of|outta)\s*10(?![0-9])|/\s*10(?![0-9])))"
+    r"|(?<![\w'])(?:about|around|roughly|maybe|like|more\s+like)\s+an?\s+(?P<after_a>for|to|ate|sex)"
+    r"(?=\s*(?:$|[,;.!?]|(?:today|now|tonight|atm|thanks|i\s+think|i\s+reckon)(?![\w'])))"
+)  # fmt: skip
+_SPACED_POINT = re.compile(r"(?<![0-9.,])([0-9]+) +\. +([0-9]+)(?![0-9]|[.,][0-9])")
 _AND_A_HALF = re.compile(r"(?<![0-9.,])([0-9]+)\s*(?:and|&|n)\s*(?:a\s+)?half(?![\w'])")
 _SPACE_HALF = re.compile(r"(?<![0-9.,])([0-9]+)\s+1/2(?![0-9])")
 _POINT = re.compile(r"(?<![0-9.,])([0-9]+)\s+point\s+([0-9]+)(?![0-9])")
@@ -49,6 +76,8 @@ _LEADING_DOT = re.compile(r"(?<![0-9])\.([0-9])")
 def spell_digits(text: str) -> str:
     """Number words as digits; "and a half" and "point" as decimals; ".5" as "0.5"."""
     text = _SPELLED.sub(_spelled_value, text)
+    text = _HOMOPHONE.sub(_homophone_value, text)
+    text = _SPACED_POINT.sub(r"\1.\2", text)
     text = _AND_A_HALF.sub(r"\1.5", text)
     text = _SPACE_HALF.sub(r"\1.5", text)
     text = _POINT.sub(r"\1.\2", text)
@@ -63,7 +92,17 @@ def _spelled_value(match: re.Match[str]) -> str:
         rest = _TENS.get(match.group("and_tens") or "", 0) + _ONES.get(match.group("and_ones") or "", 0)
         return str(100 + rest + _SMALL.get(match.group("and_small") or "", 0))
     word = match.group("word")
+    if word == "one" and _ONE_AS_PRONOUN.search(match.string, 0, match.start()):
+        return word
     return str(_SMALL.get(word, _TYPOS.get(word, 0)))
+
+
+def _homophone_value(match: re.Match[str]) -> str:
+    name = "word" if match.group("word") else "after_a"
+    start, end = match.span(name)
+    return (
+        match.string[match.start() : start] + _HOMOPHONES[match.group(name)] + match.string[end : match.end()]
+    )
 
 
 _AM_PM = r"(?:am|pm|a\.m\.?|p\.m\.?)"
@@ -100,7 +139,8 @@ _DATE = re.compile(
 # "at 9", "by 10", "until 6": an hour, unless the word before says the number is a level ("it's at 7",
 # "pain at 6", "was at 8") or "/10" follows ("at 9/10"). "At a 7" is never a time.
 _AT_HOUR = re.compile(
-    r"(?P<before>[\w']+\s+)?(?<![\w'])(?:at|by|until|till|til|since)\s+(?:[01]?[0-9]|2[0-3])(?![0-9]|[.,:][0-9])"
+    r"(?P<before>[\w']+\s+)?(?<![\w'])(?:at|by|until|till|til|since)\s+(?:[01]?[0-9]|2[0-3])(?:\.[0-5][0-9])?"
+    r"(?![0-9]|[.,:][0-9])"
     r"(?!\s*(?:/|out\s+of|outta|of)\s*10(?![0-9]))"
 )
 _LEVEL_WORDS = {
@@ -111,11 +151,18 @@ _LEVEL_WORDS = {
     "remained", "remains", "about", "around", "one", "mine", "thats", "that", "this", "maybe", "probably",
     "like", "between",
 }  # fmt: skip
+# "do it at 9", "checked it at 7": the hour is when, whatever "it" is.
+_DOING = re.compile(
+    phrases("do", "did", "done", "doing", "does", "check", "checked", "checking", "test", "tested", "testing",
+            "measure", "measured", "prick", "pricked", "take", "took", "taken", "try", "tried")
+    + r"\s+$"
+)  # fmt: skip
 # Two or more separators in one run ("12/03/2024", "1.2.3") is a date or a muddle, never one reading.
 _GARBLED = re.compile(r"(?<![0-9])[0-9]+(?:[.,:/][0-9]+){2,}")
 _NUMBER = re.compile(r"(?<![0-9])[0-9]+(?:\.[0-9]+|,[0-9]{1,2}(?![0-9]))?")
-_RANGE_GAP = re.compile(r"\s*(?:-|to|or|till|until)\s*(?:a\s+)?")
-_BETWEEN = re.compile(r"between\s+(?:about\s+|around\s+)?$")
+_RANGE_GAP = re.compile(r"\s*(?:-|to|or|till|until)\s*(?:an?\s+)?")
+_BETWEEN = re.compile(r"between\s+(?:about\s+|around\s+)?(?:an?\s+)?$")
+_BETWEEN_GAP = re.compile(r"\s*(?:and|&)\s*(?:an?\s+)?")
 _MINUS = re.compile(r"(?:(?<![\w])-|(?<![\w'])minus\s*)$")
 _TIME_LIKE = re.compile(r"(?:[01]?[0-9]|2[0-3])\.[0-5][0-9]")
 _MORE_THAN = re.compile(
@@ -158,17 +205,19 @@ def strip_clock_times(text: str) -> tuple[str, bool]:
 
 
 def strip_at_hours(text: str) -> tuple[str, bool]:
-    """Remove hours said with "at", "by", "until", "till" or "since" ("will do it at 9", "7 at 9"), and say
-    whether there were any.
+    """Remove hours said with "at", "by", "until", "till" or "since" ("will do it at 9", "7 at 9", "did it at
+    7.30": two decimals make a time, meters and thermometers show one), and say whether there were any.
 
-    Kept when the word before says the number is a level: "it's at 7", "pain at 6", "was at 8", "at 9/10".
+    Kept when the word before says the number is a level: "it's at 7", "pain at 6", "was at 8", "at 9/10";
+    but "it" after a verb of doing is what is done, not a level: "will do it at 9", "checked it at 7".
     """
     seen = False
 
     def hour(match: re.Match[str]) -> str:
         nonlocal seen
         before = match.group("before") or ""
-        if before.strip() in _LEVEL_WORDS:
+        done_at = before.strip() == "it" and _DOING.search(text, 0, match.start()) is not None
+        if before.strip() in _LEVEL_WORDS and not done_at:
             return match.group()
         seen = True
         return before + " | "
@@ -209,7 +258,7 @@ def find_numbers(text: str) -> Found:
             second = tokens[i + 1]
             gap = text[first.end() : second.start()]
             between = _BETWEEN.search(text, previous_end, first.start()) is not None
-            if _RANGE_GAP.fullmatch(gap) or (between and re.fullmatch(r"\s*(?:and|&)\s*", gap)):
+            if _RANGE_GAP.fullmatch(gap) or (between and _BETWEEN_GAP.fullmatch(gap)):
                 low, high = sorted((low, _value(second.group())))
                 end, is_range, time_like = second.end(), True, False
                 i += 1

@@ -11,12 +11,27 @@ Safety rules, which the tests pin down:
 - Pain: several different scores are read only when the answer says which is now (flows/parsers/score_now.py):
   a comparison takes the score now or after ("from a 9 to a 3" -> 3, "was 8 now 5" -> 5, "down to a 4 from 7"
   -> 4, "7 but was 9 yesterday" -> 7), and an answer that scores several things takes the one labelled pain
-  ("sleep 3, pain 7, mood 5" -> 7). Otherwise ("6 now but 9 when I walk", "back 7, leg 5") they are never
-  guessed between: pain.several_numbers.
+  ("sleep 3, pain 7, mood 5" -> 7). A time word outranks a change ("5/10 now but it went up to 9 in the night"
+  -> 5). Scores for places or activities, every one labelled, take the highest ("sitting it's a 2, walking
+  more like a 5" -> 5, "3 in the back, 6 down the leg" -> 6): the worst is the safe reading, as for a range.
+  Otherwise ("6 now but 9 when I walk", "7 and 9") they are never guessed between: pain.several_numbers.
+- Pain: "half what it was" with the earlier score said as past reads half of it, rounded up ("about half what
+  it was, it was an 8 before" -> 4, a 7 -> 4): the patient's own comparison, and at most 5, so it never hides
+  a severe score. A lone number not said as past is read as it stands ("half what it was, a 4" -> 4; were it
+  the earlier score, reading it whole errs high).
+- Pain: a body temperature beside the score is not a second score ("4/10 but my temp is 38.2" -> 4): only
+  34-43 °C or 93-109 °F said with "temp"/"temperature"/"fever" or a degree sign or unit.
+- Pain: "nothing" and "none" are 0 only as the answer itself ("none at all today"); in a clause about
+  something else ("Ten. Tablets doing nothing.", "nine, nothing helps", "none of my tablets work") they are
+  not a score, so the number beside them is read. Asides ("touch wood", "first time in years") leave "no pain"
+  the whole answer.
 - Relief is an outcome measure, not a safety threshold, so it is read conservatively the other way: a range
   takes the lower value ("30-40%" -> 30), fractions round down, "more than 50%" reads as 50 and "less than
   half" is refused.
-- Words with no number ("terrible", "agony", "better") are refused: the bot asks for a number.
+- Pain: a hedge after a question mark is a range too ("5? Maybe 6" -> 6).
+- Words with no number ("terrible", "agony", "better") are refused: the bot asks for a number. Dictation
+  homophones are read only where nothing but a number fits (flows/parsers/numerals.py): "ate out of ten" ->
+  8, "it's about a for today" -> 4; "about for today" is refused.
 Must not: import anything outside the standard library and this package.
 """
 
@@ -36,7 +51,7 @@ from flows.parsers.numerals import (
     strip_durations,
 )
 from flows.parsers.result import Parsed, read, unreadable
-from flows.parsers.score_now import score_now
+from flows.parsers.score_now import said_as_past, score_now
 from flows.parsers.text import normalise, phrases, without_apostrophes, words
 
 _NO_PAIN = re.compile(
@@ -64,10 +79,41 @@ _FROM_TO = re.compile(
     r"(?:a\s+|an\s+)?(?=[0-9])"
 )
 _HEDGED = re.compile(
-    r"(?<=[0-9])\s*,?\s*(?:or\s+)?(?:maybe|possibly|perhaps|probably|prob|even|more\s+like|nearer|closer\s+to"
+    r"(?<=[0-9])\s*(?:[,?]|\.{2,})?\s*(?:or\s+)?(?:maybe|possibly|perhaps|probably|prob|even|more\s+like|nearer|closer\s+to"
     r"|close\s+to|nearly|almost|if\s+not|could\s+be|might\s+be|going\s+on|verging\s+on|bordering\s+on)"
     r"(?:\s+(?:even|a|an|more|like|to))*\s+(?=[0-9])"
 )
+
+# "Nothing" and "none" are a score of 0 only as the answer itself ("none", "nothing at all today"); in a
+# clause about something else ("nothing helps", "tablets doing nothing", "none of my tablets work") they are
+# not.
+_NOTHING = re.compile(phrases("nothing", "none"))
+_CLAUSE = re.compile(
+    r"[,;.!?\n]|(?<![\w'])(?:but|and|though|although|whereas|however|whilst|while|because|cos|as)(?![\w'])"
+)
+# Asides that leave "no pain" the whole answer: "no pain at all touch wood", "none today, first time in
+# years".
+_ASIDES = re.compile(
+    phrases(r"touch\s+wood", r"fingers\s+crossed", r"thank\s+(?:god|goodness|heavens|the\s+lord)",
+            r"(?:for\s+)?(?:the\s+)?first\s+time\s+in\s+(?:years|ages|months|weeks|forever|a\s+(?:long\s+)?while)",
+            r"full\s+stop", "hooray", "yay")
+)  # fmt: skip
+# A temperature beside the score is not a second score: "4/10 but I've got a temperature of 38.2". Only a
+# body temperature (34-43 °C, 93-109 °F) said as one: "temp 6" is left for the parser to make what it can of.
+_BODY_HEAT = r"(?<![0-9.,])(?:3[4-9]|4[0-3]|9[3-9]|10[0-9])(?:[.,][0-9]+)?(?![0-9]|[.,][0-9])"
+_TEMPERATURE = re.compile(
+    r"(?<![\w'])(?:temp|temperature|fever)(?:\s+(?:is|was|of|at|reading|reads|read|says|said|shows|showed|now"
+    r"|still|just|only|about|around))*\s*[:=]?\s*" + _BODY_HEAT
+    + r"(?:\s*(?:°\s*[cf]?|degrees?|c|f)(?![\w']))?"
+    r"|" + _BODY_HEAT
+    + r"\s*(?:°\s*[cf]?|degrees?(?:\s+[cf])?|deg|celsius|centigrade|fahrenheit|c|f)(?![\w'])"
+)  # fmt: skip
+# "About half what it was, it was an 8 before": half of the earlier score.
+_HALF_OF_BEFORE = re.compile(
+    phrases(r"(?:about\s+|around\s+|roughly\s+|maybe\s+)?half(?:\s+of)?\s+(?:what\s+it\s+(?:was|used\s+to\s+be)"
+            r"|from\s+before|of\s+before|(?:what\s+it\s+was\s+)?before|as\s+bad(?:\s+as\s+(?:before|it\s+was))?)",
+            r"(?:has\s+|is\s+)?halved")
+)  # fmt: skip
 
 
 def parse_pain(text: str) -> Parsed[int]:
@@ -76,6 +122,8 @@ def parse_pain(text: str) -> Parsed[int]:
     if not s:
         return unreadable("answer.empty")
     s = spell_digits(without_apostrophes(s))
+    s = _ASIDES.sub(" ", s)
+    s = _NOTHING.sub(lambda m: m.group() if _alone_in_clause(m, s) else " ", s)
     if _NO_PAIN.search(s) and not _nothing_else(_NO_PAIN, s):
         return unreadable("pain.no_number")  # "no pain sitting, agony walking": zero is not the whole story
     s = _NO_PAIN.sub(" 0 ", s)
@@ -87,6 +135,7 @@ def parse_pain(text: str) -> Parsed[int]:
     s, saw_time = strip_clock_times(s)
     s, saw_hour = strip_at_hours(strip_durations(s))
     s = _DOSE.sub(" | ", s)
+    s = _TEMPERATURE.sub(" | ", s)
     if _DIGIT.search(_BOUNDS.sub(" ", s)):
         s = _BOUNDS.sub(" ", s)  # "1-10, 6": the scale's ends, beside the answer
     s = _PLUS.sub(" ", s)  # "8+" is 8
@@ -107,6 +156,8 @@ def parse_pain(text: str) -> Parsed[int]:
     if any(n.negative for n in found.numbers):
         return unreadable("pain.out_of_range")
     scores = [_whole(n.high, ROUND_CEILING) for n in found.numbers]
+    if _HALF_OF_BEFORE.search(s) and len(set(scores)) == 1 and all(said_as_past(s, found.numbers)):
+        scores = [_whole(Decimal(scores[0]) / 2, ROUND_CEILING)]  # "it was 8": the 8 is before, not now
     score = scores[0] if len(set(scores)) == 1 else score_now(s, found.numbers, scores)
     if score is None:
         return unreadable("pain.several_numbers")
@@ -199,6 +250,14 @@ _FILLERS = {
     "whatsoever", "any", "none", "nothing", "nil", "zero", "free", "gone", "no", "yes", "completely",
     "totally", "fully", "entirely",
 }  # fmt: skip
+
+
+def _alone_in_clause(match: re.Match[str], s: str) -> bool:
+    """True if the clause around ``match`` holds nothing but it, numbers and filler words."""
+    starts = [m.end() for m in _CLAUSE.finditer(s, 0, match.start())]
+    end = _CLAUSE.search(s, match.end())
+    clause = s[starts[-1] if starts else 0 : end.start() if end else len(s)]
+    return all(w in _FILLERS or w.isdigit() for w in words(clause))
 
 
 def _nothing_else(pattern: re.Pattern[str], s: str) -> bool:

@@ -52,6 +52,7 @@ from flows.parsers import (
         ("6 to 7", 7),
         ("6 or 7", 7),
         ("a 6 or a 7", 7),
+        ("a 7 or an 8", 8),
         ("between 6 and 7", 7),
         ("6-7/10", 7),
         # half points, and any fraction, round up
@@ -131,6 +132,42 @@ from flows.parsers import (
         ("day 2, pain 5", 5),
         ("5 since 3 March", 5),
         ("been 6 since the 3rd", 6),
+        # "nothing" said of something else is not a score of 0
+        ("Ten. Tablets doing nothing. Worse than before I had it done", 10),
+        ("nine. been nine for 16 days, nothing helps", 9),
+        ("10. tablets nothing help", 10),
+        ("3 sat down. nothing else to report", 3),
+        # asides that leave "no pain" the whole answer
+        ("no pain at all touch wood", 0),
+        ("None at all today, first time in years", 0),
+        # spelled with "ish", said with "a", dictated
+        ("fiveish", 5),
+        ("somewhere between a 2 and a 3", 3),
+        ("about for out of ten full stop", 4),
+        ("it's about a for today", 4),
+        ("about to out of ten today", 2),
+        ("ate out of ten", 8),
+        ("its ate out of ten", 8),
+        ("sex out of ten", 6),
+        ("5? Maybe 6", 6),  # a hedge after a question mark
+        ("My husband says about a 5. He's not one for phones.", 5),  # "one" as a pronoun
+        # places and activities: the highest
+        ("Sitting it's a 2, walking more like a 5", 5),
+        ("3 in the back, 6 down the leg", 6),
+        ("back 7, leg 5", 7),
+        # a time word outranks the order of a change
+        ("5 out of 10 now but it went up to 9 in the night", 5),
+        ("4/10 today, better than yesterdays 6", 4),
+        # half of the earlier score, rounded up
+        ("about half what it was. it was an 8 before", 4),
+        ("pain is half from before, before was 8", 4),
+        ("half what it was, it was a 7", 4),
+        ("half what it was, a 4", 4),  # not said as past: read as it stands
+        # a body temperature is not a second score
+        ("4/10 today but I've got a temperature of 38.2 as well", 4),
+        ("3 but my temp is 38.3", 3),
+        ("6 but I have temperature 38,2", 6),
+        ("7, 101F", 7),
     ],
 )
 def test_pain_reads_a_whole_number_from_0_to_10(text: str, score: int) -> None:
@@ -148,7 +185,7 @@ def test_pain_reads_a_whole_number_from_0_to_10(text: str, score: int) -> None:
         # several scores, and nothing says which is now: never guessed between
         ("7 and 9", "pain.several_numbers"),
         ("6 now but 9 when I walk", "pain.several_numbers"),  # the 9 is not over
-        ("back 7, leg 5", "pain.several_numbers"),  # two pains
+        ("6 now, 9 in my leg", "pain.several_numbers"),  # a place for one, "now" for the other
         ("sleep 3, 7", "pain.several_numbers"),  # is the 7 pain?
         ("was 9 before, was 7 yesterday", "pain.several_numbers"),  # nothing for now
         ("8 then 5", "pain.several_numbers"),
@@ -164,6 +201,9 @@ def test_pain_reads_a_whole_number_from_0_to_10(text: str, score: int) -> None:
         ("no pain resting but 6 walking", "pain.no_number"),
         ("no pain sitting but agony walking", "pain.no_number"),
         ("nothing helps", "pain.no_number"),
+        ("nothing, but 6 when I walk", "pain.no_number"),  # "nothing" as the answer, and a 6
+        ("about for today", "pain.no_number"),  # "for" is a number only where nothing else fits
+        ("waiting for out patients", "pain.no_number"),
         ("none of my tablets work", "pain.no_number"),
         ("fine", "pain.no_number"),  # "fine" is one slip from "five": never read as 5
         ("over 7", "pain.not_exact"),
@@ -248,6 +288,13 @@ LO = GlucoseReading(mmol_per_l=1.1, beyond_meter="low")
         ("7.2 on 3 march", _mmol(7.2)),
         ("week 2, 7.2", _mmol(7.2)),
         ("E-4 then 7.2 on the second go", _mmol(7.2)),  # a second try after the error
+        ("Did it at 7.30, 8.4", _mmol(8.4)),  # "at 7.30" is a time
+        ("did it at 9, 8.4", _mmol(8.4)),
+        # dictated, spaced, said twice
+        ("for point eight", _mmol(4.8)),
+        ("3 . 6", _mmol(3.6)),
+        ("is 8 something, 8,3", _mmol(8.3)),
+        ("ah think it wis 21 somethin. aye 21.4", _mmol(21.4)),
     ],
 )
 def test_glucose_reads_mmol_per_litre(text: str, reading: GlucoseReading) -> None:
@@ -303,6 +350,7 @@ def test_glucose_just_over_a_mg_per_dl_number_is_a_tenth_above_it_in_mmol() -> N
         ("just over 12, maybe under 14", "glucose.not_exact"),
         # the meter's error codes
         ("E-4", "glucose.meter_error"),
+        ("meter says E-4, new strips coming tomorrow", "glucose.meter_error"),  # not 4.0
         ("Err 3", "glucose.meter_error"),
         ("E3", "glucose.meter_error"),
         ("error", "glucose.meter_error"),
@@ -316,6 +364,9 @@ def test_glucose_just_over_a_mg_per_dl_number_is_a_tenth_above_it_in_mmol() -> N
         ("took 2 metformin this morning", "glucose.no_number"),
         ("checked it 3 times", "glucose.no_number"),
         ("not checked yet, will do at 9", "glucose.not_checked"),  # not 9.0
+        ("Not checked yet, will do it at 9", "glucose.not_checked"),
+        ("12.4 and 250", "glucose.several_numbers"),  # mmol/L and mg/dL to confirm: which?
+        ("was at 3.45 and now 8.4", "glucose.several_numbers"),  # "was at": a level, maybe a hypo
         ("at 9", "glucose.looks_like_time"),
         ("hi", "glucose.meter_word_unclear"),  # a greeting, or the meter?
         ("Hi", "glucose.meter_word_unclear"),  # phones capitalise the first letter
@@ -484,6 +535,15 @@ def test_hedged_or_mixed_answers_are_unsure_never_no(text: str) -> None:
         ("14.2, and it was 13.1 at lunch as well", 14.2, (13.1,)),
         ("13.5 at tea and 14.2 now", 14.2, (13.5,)),
         ("250 mg/dl, was 240 at lunch", 13.9, (13.3,)),
+        # the latest: marked now, else the last in the day, else the one not said as past
+        ("lunch 15.6 now 16.1", 16.1, (15.6,)),
+        ("230 this morning and 250 mg/dl just now", 13.9, (12.8,)),
+        ("16.4 at lunch and 17.1 at tea", 17.1, (16.4,)),
+        ("16.4 this morning and 17 at lunch", 17.0, (16.4,)),
+        ("12 yesterday at tea, 9 at lunch", 9.0, (12.0,)),
+        ("Mum's was 13.5 at 5 o'clock and 12.8 at bedtime", 12.8, (13.5,)),
+        ("last one 250 mg/dl, at lunch 240", 13.9, (13.3,)),  # "one" is not a reading of 1
+        ("250 mg/dl, that's the second high one today, it was 230 at lunch", 13.9, (12.8,)),
     ],
 )
 def test_several_glucose_readings_keep_the_current_one_and_the_earlier_ones(
@@ -492,6 +552,12 @@ def test_several_glucose_readings_keep_the_current_one_and_the_earlier_ones(
     parsed = parse_glucose(text)
     assert parsed.value is not None
     assert (parsed.value.mmol_per_l, parsed.value.earlier) == (reading, earlier)
+
+
+def test_several_glucose_readings_without_units_above_35_are_mg_per_dl_to_be_confirmed() -> None:
+    assert parse_glucose("300 at teatime, 280 earlier") == Parsed(
+        value=GlucoseReading(mmol_per_l=16.7, from_mg_per_dl=True, earlier=(15.6,)), needs_confirmation=True
+    )
 
 
 @pytest.mark.parametrize(
