@@ -80,7 +80,7 @@ def main(rules_checkout: str) -> None:
     rules = [tuple(json.loads(line)) for line in done.stdout.splitlines()]
     report("rules at C's first run", test, rules)  # type: ignore[arg-type]
     report("classifier alone", test, [(str(p), False) for p in predicted])
-    for threshold in (0.3, 0.4, 0.5):
+    for threshold in (0.3, 0.4, 0.5, 0.6, 0.7):
         both = [
             (lv, ask or (lv != "red" and p >= threshold)) for (lv, ask), p in zip(rules, p_red, strict=True)
         ]

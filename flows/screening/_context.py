@@ -235,6 +235,13 @@ def analyse(
         elif (trigger.kind == "other_person" and not proxy) or (trigger.kind == "kin" and kin_apart):
             # A relative writing for the patient ("this is his daughter") is not talking about someone else.
             analysis.other_person(trigger)
+    # A phrase inside a negated phrase is negated with it ("no bladder or bowel problems": both).
+    for inner in analysis.targets:
+        if not analysis.reasons[inner]:
+            for outer in analysis.targets:
+                negated = analysis.reasons[outer].get("negated")
+                if outer != inner and negated is not None and outer[0] <= inner[0] and inner[1] <= outer[1]:
+                    analysis.mark(inner, "negated", negated)
     expected = analysis.expected_anaesthetic()
     for target in analysis.targets:
         sentence = analysis.sentences.index_of(target[0])

@@ -68,6 +68,7 @@ RULE_EXAMPLES = {
     "amber.unwell.blood_pressure": "Blood pressure machine says 196 over 104 this morning",
     "amber.bleeding.after_menopause": "Periods stopped years ago but I've had bleeding since the jab",
     "amber.numbness_persisting.next_day": "Woke up with the numb patch on my shin still there, but smaller",
+    "red.leg_weakness.numbness_worse": "The numb bit on my leg is spreading up towards my knee",
     "red.crisis.told_indirectly": "Dad said tonight that everyone would be better off without him",
     "red.ces.bladder.how_it_goes": "I stand at the toilet for ages and the wee just won't start",
     "red.leg_weakness.what_it_cant_do": "I have to lift my leg into the car with my hands now",
