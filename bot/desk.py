@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -188,7 +188,7 @@ class Desk:
                 level=level,
                 rule=rules[0] if rules else ("ask.free_text" if asks else "green.free_text.no_concern"),
                 now=now,
-                value_json=_why_asked(text, asks),
+                value_json=_why_asked(asks),
             )
         self._escalate_all(session, patient, episode, effects, now=now, inbound_id=inbound_id)
         if level is not Level.GREEN or asks:
@@ -648,16 +648,15 @@ class Desk:
         )
 
 
-def _why_asked(text: str, asks: list[AskQuestion]) -> str | None:
+def _why_asked(asks: list[AskQuestion]) -> str | None:
     """What the safety net asked and why (its ask ids; the model's strongest words when it was the model)."""
     if not asks:
         return None
-    verdict = assess(text, now=datetime.now(UTC))  # the time plays no part in grading free text
     return json.dumps(
         {
             "asks": [a.question_id for a in asks],
-            "asked_because": list(verdict.asked_because),
-            "model_terms": list(verdict.model_terms),
+            "asked_because": list(asks[0].asked_because),
+            "model_terms": list(asks[0].model_terms),
         }
     )
 

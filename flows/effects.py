@@ -23,6 +23,10 @@ class AskQuestion:
     question_id: str
     options: tuple[tuple[str, str], ...]  # (value, label) for buttons; typed answers are accepted too
     reask_problem: str | None = None  # why the last reply could not be read (a parsers/engine problem id)
+    # Asked by the safety net outside a check-in: which asks chose it ("ask.legs", "ask.model") and, for the
+    # statistical layer, the words that pushed it (kept with the message so the question stays explainable).
+    asked_because: tuple[str, ...] = ()
+    model_terms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

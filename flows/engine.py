@@ -278,10 +278,19 @@ def answer_outside_checkin(
 def screen_message(text: str) -> tuple[Effect, ...]:
     """Free text outside a check-in: advice and escalation for any amber or red finding, and the red-flag
     questions to ask at once (AskQuestion, with no check-in) when it touches a red-flag area."""
-    effects, asks = _screen(text, question_id=None)
+    found = screen(text)
+    effects = _screen_effects(found, text, question_id=None)
     bank = {q.id: q for q in bundled_bank().questions}
     effects += [
-        AskQuestion(checkin_id="", question_id=q, options=options_for(bank[q])) for q in asks if q in bank
+        AskQuestion(
+            checkin_id="",
+            question_id=q,
+            options=options_for(bank[q]),
+            asked_because=found.ask_rules,
+            model_terms=found.model_reasons,
+        )
+        for q in found.asks
+        if q in bank
     ]
     return _ordered(effects)
 
@@ -414,7 +423,7 @@ def _confirm(
             raise IllegalStep("that button does not belong to this question")
     else:
         assert answer.text is not None
-        effects, _ = _screen(answer.text, question_id=question.id)
+        effects = _screen_effects(screen(answer.text), answer.text, question_id=question.id)
         confirmed = read_text(yes_no, answer.text).reading
         if _stops_for_red(effects):
             return _stop_for_red_text(protocol, state, question, answer.text, effects)
@@ -532,12 +541,6 @@ def _new_asks(protocol: ResolvedProtocol, state: CheckInState, asks: Sequence[st
     """The safety net's questions this check-in has not asked yet (and can ask: its protocol has them)."""
     done = {r.question_id for r in state.answered} | {p.question_id for p in state.queue}
     return tuple(Pending(question_id=q) for q in asks if q not in done and q in protocol.questions)
-
-
-def _screen(text: str, *, question_id: str | None) -> tuple[list[Effect], tuple[str, ...]]:
-    """The safety net's advice and escalations for a message, and the red-flag questions it would ask."""
-    found = screen(text)
-    return _screen_effects(found, text, question_id=question_id), found.asks
 
 
 def _screen_effects(found: Screening, text: str, *, question_id: str | None) -> list[Effect]:

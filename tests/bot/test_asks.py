@@ -4,9 +4,14 @@ advice for a red flag."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from sqlmodel import col, select
 
 from flows.levels import Level
+from storage.db import session_scope
+from storage.models import Answer
 from tests.bot.world import World
 
 pytestmark = pytest.mark.asyncio
@@ -40,3 +45,16 @@ async def test_an_unenrolled_chat_with_a_red_flag_gets_urgent_advice(world: Worl
     await world.bot_says(stranger, "Call 999 now")
     await world.bot_says(stranger, "It only works with the personal link")
     assert world.escalations() == []  # no patient, nothing about anyone is stored or shown
+
+
+async def test_the_question_is_kept_with_why_it_was_asked(world: World) -> None:
+    phone = await world.join("Sam")
+    await world.reply(phone, "my legs feel funny on the stairs today", "To be safe, please answer")
+    with session_scope(world.engine) as session:
+        answers = list(session.exec(select(Answer).order_by(col(Answer.id))).all())
+    free_text = [a for a in answers if a.question_id == "free_text"]
+    assert json.loads(free_text[-1].value_json or "{}") == {
+        "asks": ["rf.leg_weakness"],
+        "asked_because": ["ask.legs"],
+        "model_terms": [],
+    }
