@@ -123,8 +123,8 @@ def step(protocol: ResolvedProtocol, state: CheckInState, answer: Answer, *, now
     assert answer.text is not None
     found = screen(answer.text)
     screened = _screen_effects(found, answer.text, question_id=question.id)
-    asking = _new_asks(protocol, state, found.asks)
     result = _red_flag_reading(question, read_text(question, answer.text), found)
+    asking = _new_asks(protocol, state, _asks_for_answer(found, answered=result.reading is not None))
     if result.reading is None:
         if asking and not _stops_for_red(screened):
             # The reply touched a red-flag area: those questions first, then this one again.
@@ -206,12 +206,13 @@ def assess(
     (``step``) reaches the same level for the same text: tests/flows/test_one_grading.py holds them to it."""
     found = screen(text)
     findings = [f for f in found.findings if f.level is not Level.GREEN]
-    asks = tuple(q for q in found.asks if question is None or q != question.id)
+    asks = found.asks
     rules = [f.rule for f in findings]
     advice: list[tuple[Level, str]] = [(f.level, f.advice) for f in findings]
     level, value, problem = found.level, None, None
     if question is not None:
         result = _red_flag_reading(question, read_text(question, text), found)
+        asks = _asks_for_answer(found, answered=result.reading is not None)
         if result.reading is None:
             problem = result.problem
         else:
@@ -221,6 +222,7 @@ def assess(
             if graded.advice:
                 advice.insert(0, (graded.level, graded.advice))
             problem = "needs_confirmation" if result.needs_confirmation else None
+    asks = tuple(q for q in asks if question is None or q != question.id)
     if level is Level.RED:
         asks = ()
         advice = [a for a in advice if a[0] is Level.RED]
@@ -231,7 +233,7 @@ def assess(
         advice=tuple(dict.fromkeys(ordered)),
         asks=asks,
         asked_because=found.ask_rules if asks else (),
-        model_terms=found.model_reasons if asks else (),
+        model_terms=found.model_reasons if set(asks) & set(found.model_asks) else (),
         value=value,
         problem=problem,
     )
@@ -535,6 +537,14 @@ def _red_flag_reading(question: Question, result: ReadResult, found: Screening) 
     if result.problem in ("yes_no.unsure", "yes_no.no_with_news"):
         return ReadResult(reading=Reading(value=UNSURE))
     return result
+
+
+def _asks_for_answer(found: Screening, *, answered: bool) -> tuple[str, ...]:
+    """The questions to ask after a reply. When the reply answered the question ("eight out of ten"), the
+    statistical layer's guesses are left out: it was trained on free text, not on answers."""
+    if not answered:
+        return found.asks
+    return tuple(q for q in found.asks if q not in found.model_asks)
 
 
 def _new_asks(protocol: ResolvedProtocol, state: CheckInState, asks: Sequence[str]) -> tuple[Pending, ...]:

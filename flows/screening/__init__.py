@@ -76,7 +76,8 @@ class Screening:
     # Empty when the message is red: its card is the answer, and staff are already told.
     asks: tuple[str, ...] = ()
     ask_rules: tuple[str, ...] = ()
-    # When the statistical layer asked: the words and letter groups that pushed it towards red (why it asked).
+    # When the statistical layer asked: the questions it added, and the words that pushed it towards red.
+    model_asks: tuple[str, ...] = ()
     model_reasons: tuple[str, ...] = ()
 
     @property
@@ -267,6 +268,7 @@ def _with_model(found: Screening, text: str, lex: Lexicon) -> Screening:
         found,
         asks=found.asks + tuple(questions),
         ask_rules=found.ask_rules + ((MODEL_ASK,) if questions else ()),
+        model_asks=tuple(questions),
         model_reasons=reasons if questions else (),
     )
 

@@ -90,3 +90,14 @@ def test_a_no_with_news_to_a_red_flag_question_is_read_with_the_safety_net(
     sij: ResolvedProtocol, text: str, level: Level
 ) -> None:
     assert assess(text, question=sij.question("rf.ces"), now=NOW).level is level
+
+
+@pytest.mark.parametrize(
+    ("question_id", "text"), [("pain.now", "eight out of ten"), ("glucose", "7.8 before breakfast")]
+)
+def test_an_answer_that_was_read_is_not_second_guessed_by_the_statistical_layer(
+    sij: ResolvedProtocol, question_id: str, text: str
+) -> None:
+    verdict = assess(text, question=sij.question(question_id), now=NOW)
+    assert verdict.value is not None
+    assert "ask.model" not in verdict.asked_because
