@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, Form, HTTPException, Request
+from fastapi import Depends, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment
 from sqlalchemy import Engine
@@ -27,6 +27,10 @@ from flows.clinic import Clinic
 from storage.db import session_scope
 from storage.models import StaffRole, StaffSession, StaffUser
 from storage.staff import LiveSession, live_staff_session
+
+# A row id in a URL: a hand-edited "/patients/99999999999999999999" is a bad request (the 422 page), not a
+# database error (SQLite cannot hold it; PostgreSQL's INTEGER stops at 2**31 - 1).
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @dataclass(frozen=True, kw_only=True)

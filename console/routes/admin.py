@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, HTTPException
 from fastapi.responses import RedirectResponse, Response
 
 from console.views.common import staff_names
-from console.web import AdminAction, AdminPage, Staff
+from console.web import AdminAction, AdminPage, RowId, Staff
 from storage.audit import audit_trail, record_audit
 from storage.errors import Conflict
 from storage.models import StaffRole
@@ -68,14 +68,14 @@ def add_staff(
 
 
 @router.post("/staff/{staff_id}/deactivate")
-def deactivate(staff_id: int, staff: AdminAction) -> Response:
+def deactivate(staff_id: RowId, staff: AdminAction) -> Response:
     if staff_id == staff.id:
         raise HTTPException(status_code=409, detail="You cannot deactivate your own account.")
     return _set_active(staff, staff_id, active=False)
 
 
 @router.post("/staff/{staff_id}/activate")
-def activate(staff_id: int, staff: AdminAction) -> Response:
+def activate(staff_id: RowId, staff: AdminAction) -> Response:
     return _set_active(staff, staff_id, active=True)
 
 
@@ -115,7 +115,7 @@ def clinic_page(staff: AdminPage) -> Response:
     return staff.render("clinic.html")
 
 
-def _set_active(staff: Staff, staff_id: int, *, active: bool) -> Response:
+def _set_active(staff: Staff, staff_id: RowId, *, active: bool) -> Response:
     if get_staff_user(session=staff.db, staff_id=staff_id) is None:
         raise HTTPException(status_code=404, detail="There is no such account.")
     set_staff_active(session=staff.db, staff_id=staff_id, active=active, actor=staff.actor, now=staff.now)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, HTTPException
 from fastapi.responses import RedirectResponse, Response
 
 from console.views.escalations import escalation_row, notes_with_authors, queue
-from console.web import StaffAction, StaffPage
+from console.web import RowId, StaffAction, StaffPage
 from storage.audit import record_audit
 from storage.escalations import (
     acknowledge_escalation,
@@ -38,7 +38,7 @@ def queue_page(staff: StaffPage, closed: int | None = None) -> Response:
 
 
 @router.get("/escalations/{escalation_id}")
-def escalation_page(escalation_id: int, staff: StaffPage, error: str | None = None) -> Response:
+def escalation_page(escalation_id: RowId, staff: StaffPage, error: str | None = None) -> Response:
     row = escalation_row(staff.db, escalation_id, clinic=staff.clinic, now=staff.now)
     if row is None:
         raise HTTPException(status_code=404, detail="There is no such escalation.")
@@ -61,7 +61,7 @@ def escalation_page(escalation_id: int, staff: StaffPage, error: str | None = No
 
 
 @router.post("/escalations/{escalation_id}/acknowledge")
-def acknowledge(escalation_id: int, staff: StaffAction, back: Annotated[str, Form()] = "") -> Response:
+def acknowledge(escalation_id: RowId, staff: StaffAction, back: Annotated[str, Form()] = "") -> Response:
     _exists(staff, escalation_id)
     acknowledge_escalation(
         session=staff.db,
@@ -75,7 +75,7 @@ def acknowledge(escalation_id: int, staff: StaffAction, back: Annotated[str, For
 
 @router.post("/escalations/{escalation_id}/notes")
 def add_note(
-    escalation_id: int, staff: StaffAction, note: Annotated[str, Form(max_length=MAX_NOTE)] = ""
+    escalation_id: RowId, staff: StaffAction, note: Annotated[str, Form(max_length=MAX_NOTE)] = ""
 ) -> Response:
     _exists(staff, escalation_id)
     if note.strip():
@@ -87,7 +87,7 @@ def add_note(
 
 @router.post("/escalations/{escalation_id}/close")
 def close(
-    escalation_id: int,
+    escalation_id: RowId,
     staff: StaffAction,
     outcome: Annotated[str, Form()] = "",
     note: Annotated[str, Form(max_length=MAX_NOTE)] = "",
@@ -109,6 +109,6 @@ def close(
     return RedirectResponse(f"/?closed={escalation_id}", status_code=303)
 
 
-def _exists(staff: StaffPage, escalation_id: int) -> None:
+def _exists(staff: StaffPage, escalation_id: RowId) -> None:
     if get_escalation(session=staff.db, escalation_id=escalation_id) is None:
         raise HTTPException(status_code=404, detail="There is no such escalation.")

@@ -16,7 +16,7 @@ from console.views.common import episode_protocol
 from console.views.patient import patient_view
 from console.views.patients import PatientFilter, find_patients
 from console.views.slip import build_slip
-from console.web import Staff, StaffAction, StaffPage
+from console.web import RowId, Staff, StaffAction, StaffPage
 from flows.catalogue import bundled_protocols
 from storage.audit import record_audit
 from storage.checkins import bring_next_checkin_forward
@@ -38,7 +38,7 @@ def patients_page(
     unreachable: bool = False,
 ) -> Response:
     wanted = PatientFilter(
-        search=q[:100],
+        search=_printable(q)[:100],  # NUL and other control characters: PostgreSQL refuses them
         procedure=procedure if procedure in bundled_protocols() else "",
         status=PatientStatus(status) if status in set(PatientStatus) else None,
         unanswered=unanswered,
@@ -68,7 +68,7 @@ def patients_page(
 
 
 @router.get("/patients/{patient_id}")
-def patient_page(patient_id: int, staff: StaffPage, done: str | None = None) -> Response:
+def patient_page(patient_id: RowId, staff: StaffPage, done: str | None = None) -> Response:
     patient = _patient(staff, patient_id)
     record_audit(
         session=staff.db,
@@ -83,7 +83,7 @@ def patient_page(patient_id: int, staff: StaffPage, done: str | None = None) -> 
 
 
 @router.post("/patients/{patient_id}/send-next-checkin")
-def send_next_checkin(patient_id: int, staff: StaffAction) -> Response:
+def send_next_checkin(patient_id: RowId, staff: StaffAction) -> Response:
     view = patient_view(staff.db, _patient(staff, patient_id), clinic=staff.clinic, now=staff.now)
     current = view.current
     if not view.can_send_next or current is None or current.episode.id is None:
@@ -95,7 +95,7 @@ def send_next_checkin(patient_id: int, staff: StaffAction) -> Response:
 
 
 @router.post("/patients/{patient_id}/pause")
-def pause(patient_id: int, staff: StaffAction) -> Response:
+def pause(patient_id: RowId, staff: StaffAction) -> Response:
     patient = _patient(staff, patient_id)
     if patient.status in (PatientStatus.ACTIVE, PatientStatus.INVITED):
         set_patient_status(
@@ -109,7 +109,7 @@ def pause(patient_id: int, staff: StaffAction) -> Response:
 
 
 @router.post("/patients/{patient_id}/resume")
-def resume(patient_id: int, staff: StaffAction) -> Response:
+def resume(patient_id: RowId, staff: StaffAction) -> Response:
     patient = _patient(staff, patient_id)
     if patient.status is PatientStatus.PAUSED:
         # Back to where they were: active if they had opened their link, else still invited.
@@ -122,7 +122,7 @@ def resume(patient_id: int, staff: StaffAction) -> Response:
 
 @router.post("/patients/{patient_id}/message")
 def send_message(
-    patient_id: int, staff: StaffAction, text: Annotated[str, Form(max_length=TELEGRAM_MAX_TEXT)] = ""
+    patient_id: RowId, staff: StaffAction, text: Annotated[str, Form(max_length=TELEGRAM_MAX_TEXT)] = ""
 ) -> Response:
     patient = _patient(staff, patient_id)
     view = patient_view(staff.db, patient, clinic=staff.clinic, now=staff.now)
@@ -154,7 +154,7 @@ def send_message(
 
 
 @router.post("/patients/{patient_id}/invite")
-def new_invite(patient_id: int, staff: StaffAction) -> Response:
+def new_invite(patient_id: RowId, staff: StaffAction) -> Response:
     """A fresh invite slip (the first was lost); earlier links stop working."""
     patient = _patient(staff, patient_id)
     view = patient_view(staff.db, patient, clinic=staff.clinic, now=staff.now)
@@ -187,12 +187,16 @@ def new_invite(patient_id: int, staff: StaffAction) -> Response:
     return staff.render("slip.html", slip=slip, patient=patient)
 
 
-def _patient(staff: Staff, patient_id: int) -> Patient:
+def _patient(staff: Staff, patient_id: RowId) -> Patient:
     patient = get_patient(session=staff.db, patient_id=patient_id)
     if patient is None:
         raise HTTPException(status_code=404, detail="There is no such patient.")
     return patient
 
 
-def _back(patient_id: int, done: str) -> Response:
+def _back(patient_id: RowId, done: str) -> Response:
     return RedirectResponse(f"/patients/{patient_id}?done={done}", status_code=303)
+
+
+def _printable(text: str) -> str:
+    return "".join(ch for ch in text if ch.isprintable())

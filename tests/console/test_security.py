@@ -251,3 +251,22 @@ def test_the_queues_automatic_refresh_does_not_keep_an_unattended_session_alive(
         assert nurse.get("/?auto=1").status_code == 200
     console.clock.advance(timedelta(minutes=7))  # 35 minutes since anyone used it
     assert nurse.get("/?auto=1").status_code == 303
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/patients/99999999999999999999",
+        "/patients/2147483648",
+        "/escalations/99999999999999999999",
+        "/patients/0",
+        "/patients?q=%00",
+        "/patients?q=a%00b%01",
+    ],
+)
+def test_ids_out_of_range_and_control_characters_get_a_page_not_a_server_error(
+    nurse: TestClient, path: str
+) -> None:
+    response = nurse.get(path)
+    assert response.status_code in (200, 404, 422)
+    assert response.headers["x-frame-options"] == "DENY"  # the security headers, as on every page
