@@ -21,7 +21,8 @@ from storage.models import StaffRole
 from storage.passwords import hash_password
 from storage.staff import create_staff_user, set_staff_password, staff_user_by_username
 
-DEMO_NURSE = "nurse"
+DEMO_NURSE = "nurse"  # local mode's demo accounts: a nurse, and an admin for the staff and audit pages
+DEMO_ADMIN = "admin"
 
 
 def console_companion(settings: Settings, engine: Engine, clock: Clock) -> Companion:
@@ -35,8 +36,12 @@ def console_companion(settings: Settings, engine: Engine, clock: Clock) -> Compa
         "Log in with an account made by `aftercare staff add --username NAME --role admin`.",
     )
     if settings.local_mode:
-        password = _demo_nurse(engine)
-        notes = (f"Local mode: log in as '{DEMO_NURSE}' with password '{password}' (new at every start).",)
+        nurse = _demo_account(engine, DEMO_NURSE, StaffRole.NURSE, "Demo nurse")
+        admin = _demo_account(engine, DEMO_ADMIN, StaffRole.ADMIN, "Demo admin")
+        notes = (
+            f"Local mode: log in as '{DEMO_NURSE}' with password '{nurse}' (new at every start);",
+            f"  for the staff and audit pages, '{DEMO_ADMIN}' with password '{admin}'.",
+        )
     return Companion(
         name="Staff console",
         url=console_settings.console_base_url + "/",
@@ -47,19 +52,20 @@ def console_companion(settings: Settings, engine: Engine, clock: Clock) -> Compa
     )
 
 
-def _demo_nurse(engine: Engine) -> str:
-    """Local mode only: a nurse account with a fresh random password, so the console can be tried at once."""
+def _demo_account(engine: Engine, username: str, role: StaffRole, display_name: str) -> str:
+    """Local mode only: a demo account with a fresh random password, so the console can be tried at once. The
+    nurse is a nurse (issue 11: it used to be an admin); the admin is a separate account."""
     password = secrets.token_urlsafe(9)
     now = datetime.now(UTC)
     with session_scope(engine) as session:
-        existing = staff_user_by_username(session=session, username=DEMO_NURSE)
+        existing = staff_user_by_username(session=session, username=username)
         if existing is None:
             create_staff_user(
                 session=session,
-                username=DEMO_NURSE,
+                username=username,
                 password_hash=hash_password(password),
-                role=StaffRole.ADMIN,
-                display_name="Demo nurse",
+                role=role,
+                display_name=display_name,
                 now=now,
                 actor="local-mode",
             )
