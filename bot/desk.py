@@ -20,7 +20,7 @@ from bot.conversation import CHECKIN_BUTTON, CONFIRM_VALUE, MAX_KEPT_TEXT, Conve
 from bot.render import Button, Outgoing, Scene, info, layout, render
 from bot.staff_alerts import escalation_for_ack
 from bot.wording import date_words, days_words, usual_time, when
-from flows.catalogue import bundled_bank
+from flows.catalogue import bank_questions
 from flows.clinic import Clinic
 from flows.effects import AskQuestion, Effect, Escalate, GiveAdvice, RecordAnswer
 from flows.engine import Answer, IllegalStep, answer_outside_checkin, assess, screen_message
@@ -52,7 +52,6 @@ from storage.patients import episodes_for_patient, opt_out_patient, patient_for_
 
 ASK_BUTTON = "a:"  # the safety net's question: "a:<question id>:<yes|no|unsure>", answered any time
 ASK_WINDOW = timedelta(hours=24)  # a typed yes or no this soon after the question answers it
-BANK = {question.id: question for question in bundled_bank().questions}
 
 INVITE_MESSAGES = {
     RedeemOutcome.UNKNOWN: "invite.unknown",
@@ -171,9 +170,7 @@ class Desk:
         the red-flag questions at once (as buttons) when it touches a red-flag area."""
         episode = self._episode(session, patient)
         pending = self._pending_asks(session, episode, now=now)
-        if pending and self._typed_reply_to_asks(
-            session, patient, pending, text, now=now, inbound_id=inbound_id
-        ):
+        if pending and self._typed_reply_to_asks(session, patient, pending, text, now=now):
             return
         effects = screen_message(text)
         level = worst(*(e.level for e in effects if isinstance(e, GiveAdvice)))
@@ -389,7 +386,7 @@ class Desk:
 
     def _send_ask(self, session: Session, patient: Patient, ask: AskQuestion, *, now: datetime) -> None:
         """A red-flag question the safety net asks at once, outside any check-in, with its own buttons."""
-        question = BANK[ask.question_id]
+        question = bank_questions()[ask.question_id]
         buttons = layout(ask.options, lambda value: f"{ASK_BUTTON}{question.id}:{value}")
         body = say("ask.intro") + "\n\n" + question.text.strip()
         self._send(
@@ -404,7 +401,7 @@ class Desk:
         self, session: Session, *, chat_id: int, question_id: str, value: str, now: datetime
     ) -> str:
         patient = patient_for_chat(session=session, chat_id=chat_id)
-        question = BANK.get(question_id)
+        question = bank_questions().get(question_id)
         if patient is None or question is None or read_option(question, value) is None:
             return say("button.stale")  # someone else's or a forged button: reveal nothing
         self._answer_outside_checkin(session, patient, question, value, now=now, checkin_id=None)
@@ -423,7 +420,7 @@ class Desk:
             or now - last.answered_at > ASK_WINDOW
         ):
             return []
-        return [q for q in json.loads(last.value_json).get("asks", []) if q in BANK]
+        return [q for q in json.loads(last.value_json).get("asks", []) if q in bank_questions()]
 
     def _typed_reply_to_asks(
         self,
@@ -433,7 +430,6 @@ class Desk:
         text: str,
         *,
         now: datetime,
-        inbound_id: int | None,
     ) -> bool:
         """A short typed yes, no or not sure after the safety net's question answers it (all of them, when it
         asked several: a yes escalates each). Anything longer is a new message, screened as usual."""
@@ -441,13 +437,14 @@ class Desk:
             return False
         # Read as the bot reads any answer to a red-flag question (hedges are unsure, a "no" with news is
         # a no only when the safety net finds nothing in the news).
-        read = assess(text, question=BANK[pending[0]], now=now).value
+        bank = bank_questions()
+        read = assess(text, question=bank[pending[0]], now=now).value
         if not isinstance(read, bool) and read != UNSURE:
             return False
         value = UNSURE if read == UNSURE else "yes" if read else "no"
         for question_id in pending:
             self._answer_outside_checkin(
-                session, patient, BANK[question_id], value, now=now, checkin_id=None, said=text
+                session, patient, bank[question_id], value, now=now, checkin_id=None, said=text
             )
         return True
 

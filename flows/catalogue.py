@@ -9,7 +9,7 @@ patient's follow-up never changes under them when the files are edited later.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from importlib.resources import files
 from pathlib import PurePath
@@ -78,6 +78,13 @@ def bundled_bank() -> QuestionBank:
         key="questions",
     )
     return bank
+
+
+@cache
+def bank_questions() -> Mapping[str, Question]:
+    """The bundled question bank by id: for the red-flag questions the safety net asks outside any check-in,
+    and for the triage tool."""
+    return {question.id: question for question in bundled_bank().questions}
 
 
 @cache

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from flows.catalogue import ResolvedProtocol, bundled_bank
+from flows.catalogue import ResolvedProtocol, bank_questions
 from flows.effects import (
     AskConfirmation,
     AskQuestion,
@@ -282,7 +282,7 @@ def screen_message(text: str) -> tuple[Effect, ...]:
     questions to ask at once (AskQuestion, with no check-in) when it touches a red-flag area."""
     found = screen(text)
     effects = _screen_effects(found, text, question_id=None)
-    bank = {q.id: q for q in bundled_bank().questions}
+    bank = bank_questions()
     effects += [
         AskQuestion(
             checkin_id="",

@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.settings import Settings
 from flows.advice import render
-from flows.catalogue import bundled_bank
+from flows.catalogue import bank_questions
 from flows.engine import assess
 from flows.levels import Level
 from flows.protocol import Question, QuestionKind
@@ -79,7 +79,7 @@ def triage(text: str, *, question: str, day: int, now: datetime) -> Verdict:
     text, or as the answer to ``question``. ``asks`` are the red-flag questions the bot would ask at once."""
     asked = None
     if question != "free-text":
-        asked = GENERIC_YES_NO if question == "yes-no" else _bank_question(QUESTIONS[question])
+        asked = GENERIC_YES_NO if question == "yes-no" else bank_questions()[QUESTIONS[question]]
     verdict = assess(text, question=asked, day=day, now=now)
     return Verdict(
         level=verdict.level,
@@ -91,13 +91,6 @@ def triage(text: str, *, question: str, day: int, now: datetime) -> Verdict:
         asked_because=list(verdict.asked_because),
         model_terms=list(verdict.model_terms),
     )
-
-
-def _bank_question(question_id: str) -> Question:
-    for question in bundled_bank().questions:
-        if question.id == question_id:
-            return question
-    raise KeyError(question_id)
 
 
 def triage_command(args: argparse.Namespace, settings: Settings) -> int:

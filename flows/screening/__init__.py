@@ -22,7 +22,6 @@ from flows.screening._lexicon import (
     EXPECTED_ANAESTHETIC,
     OPT_IN_REASONS,
     REASONS,
-    Ask,
     Lexicon,
     LexiconError,
     Pattern,
@@ -33,16 +32,7 @@ from flows.screening._lexicon import (
 from flows.screening._model import safety_model
 from flows.screening._text import Prepared, normalise, sentences
 
-__all__ = [
-    "SCREENING_FAILED",
-    "Ask",
-    "Discounted",
-    "Finding",
-    "LexiconError",
-    "Screening",
-    "rule_ids",
-    "screen",
-]
+__all__ = ["SCREENING_FAILED", "Discounted", "Finding", "LexiconError", "Screening", "rule_ids", "screen"]
 
 # The finding returned when screening itself failed: a person must read the message.
 SCREENING_FAILED = "amber.unwell.screening_failed"
@@ -244,8 +234,9 @@ MODEL_ASK = "ask.model"  # the ask id recorded when the statistical layer chose 
 
 
 def _with_model(found: Screening, text: str, lex: Lexicon) -> Screening:
-    """The statistical layer, after the rules: a message they did not grade red but that reads like the
-    corpus's red messages gets the red-flag question of its most likely area. It only ever adds a question."""
+    """The statistical layer, after the rules: a message they neither graded red nor asked about, but that
+    reads like the corpus's red messages, gets the red-flag questions of its two likeliest areas. It only
+    ever adds a question."""
     if found.level is Level.RED or found.asks or lex.model is None:
         return found  # a red card, or the rules already asked about the area: nothing to add
     if sum(1 for word in text.split() if any(ch.isalpha() for ch in word)) < lex.model.min_words:

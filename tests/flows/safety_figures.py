@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flows.catalogue import bundled_bank
+from flows.catalogue import bank_questions
 from flows.engine import Assessment, assess
 from flows.levels import Level
 from flows.protocol import Question
@@ -34,8 +34,7 @@ NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 def question_for(kind: str | None) -> Question | None:
     if kind is None:
         return None
-    bank = {q.id: q for q in bundled_bank().questions}
-    return bank[QUESTIONS[kind]]
+    return bank_questions()[QUESTIONS[kind]]
 
 
 def load(paths: Iterable[Path]) -> list[dict[str, Any]]:
