@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from flows.levels import Level
-from flows.triage import Value
+from flows.triage import ReadingJson
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,7 +43,7 @@ class RecordAnswer:
     checkin_id: str | None
     question_id: str
     text: str  # what the patient sent (or the button's label); stored, never logged
-    value: dict[str, Value] | None  # the reading, None when unclear
+    value: ReadingJson | None  # the reading, None when unclear
     level: Level
     rule: str
 

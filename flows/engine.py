@@ -441,10 +441,14 @@ def _confirm(
     assert state.unconfirmed is not None
     if confirmed.value is True:
         meters: dict[object, Literal["high", "low"]] = {"high": "high", "low": "low"}
+        stored = state.unconfirmed
+        value, earlier = stored["value"], stored.get("earlier")
+        assert not isinstance(value, list)  # only "earlier" holds a list
         reading = Reading(
-            value=state.unconfirmed["value"],
-            meter=meters.get(state.unconfirmed.get("meter")),
-            feels_feverish=bool(state.unconfirmed.get("feels_feverish")),
+            value=value,
+            meter=meters.get(stored.get("meter")),
+            feels_feverish=bool(stored.get("feels_feverish")),
+            earlier=tuple(earlier) if isinstance(earlier, list) else (),
         )
         return _apply(protocol, state, question, reading, state.unconfirmed_text or "", [], now=now)
     retry = replace(state, phase=Phase.ASKING, unconfirmed=None, unconfirmed_text=None)

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from flows.levels import Level
-from flows.triage import PastReading, Value
+from flows.triage import PastReading, ReadingJson
 
 FORMAT = 1
 
@@ -48,7 +48,7 @@ class CheckInState:
     phase: Phase
     queue: tuple[Pending, ...]  # queue[0] is the question being asked
     tries: int = 0  # unreadable replies to queue[0] so far
-    unconfirmed: dict[str, Value] | None = None
+    unconfirmed: ReadingJson | None = None
     unconfirmed_text: str | None = None
     answered: tuple[Recorded, ...] = ()
     history: tuple[PastReading, ...] = ()

@@ -17,6 +17,7 @@ from flows.levels import Level
 from flows.protocol import Condition, Outcome, Question, QuestionKind
 
 Value = bool | int | float | str | None
+ReadingJson = dict[str, Value | list[float]]  # a reading as stored (answers, a reading awaiting confirmation)
 
 FIXED_OPTIONS: dict[QuestionKind, tuple[tuple[str, str], ...]] = {
     QuestionKind.YES_NO: (("yes", "Yes"), ("no", "No")),
@@ -48,8 +49,11 @@ class Reading:
     feels_feverish: bool = False
     earlier: tuple[float, ...] = ()  # other readings given in the same answer (glucose), oldest unknown
 
-    def as_json(self) -> dict[str, Value]:
-        return {"value": self.value, "meter": self.meter, "feels_feverish": self.feels_feverish}
+    def as_json(self) -> ReadingJson:
+        data: ReadingJson = {"value": self.value, "meter": self.meter, "feels_feverish": self.feels_feverish}
+        if self.earlier:  # kept through "is that right?": they count for "above 12 twice in 24 hours"
+            data["earlier"] = list(self.earlier)
+        return data
 
 
 @dataclass(frozen=True, kw_only=True)

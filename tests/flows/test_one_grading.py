@@ -101,3 +101,17 @@ def test_an_answer_that_was_read_is_not_second_guessed_by_the_statistical_layer(
     verdict = assess(text, question=sij.question(question_id), now=NOW)
     assert verdict.value is not None
     assert "ask.model" not in verdict.asked_because
+
+
+def test_two_high_sugars_in_mg_dl_still_count_twice_once_the_reading_is_confirmed(
+    sij: ResolvedProtocol,
+) -> None:
+    asking = _asking(sij, "glucose")
+    confirming = step(sij, asking, Answer(text="250 and 240"), now=NOW)  # 13.9 and 13.3: mg/dL, checked first
+    assert confirming.state.phase is Phase.CONFIRMING
+    confirmed = step(sij, confirming.state, Answer(option="yes"), now=NOW).effects
+    record = next(e for e in confirmed if isinstance(e, RecordAnswer))
+    assert (record.level, record.rule) == (Level.AMBER, "amber.glucose.above_12_twice_in_24h")
+    assert (
+        assess("250 and 240", question=sij.question("glucose"), now=NOW).level is Level.AMBER
+    )  # as the tool
