@@ -30,6 +30,7 @@ from flows.effects import (
     SendEducation,
 )
 from flows.levels import Level
+from flows.parsers.problems import UNDERSTOOD_WITHOUT_A_NUMBER
 from flows.protocol import Question, QuestionKind
 from flows.schedule import Patient, applies, applies_education, applies_questions
 from flows.screening import Screening, screen
@@ -124,7 +125,7 @@ def step(protocol: ResolvedProtocol, state: CheckInState, answer: Answer, *, now
     found = screen(answer.text)
     screened = _screen_effects(found, answer.text, question_id=question.id)
     result = _red_flag_reading(question, read_text(question, answer.text), found)
-    asking = _new_asks(protocol, state, _asks_for_answer(found, answered=result.reading is not None))
+    asking = _new_asks(protocol, state, _asks_for_answer(found, answered=_understood_answer(result)))
     if result.reading is None:
         if asking and not _stops_for_red(screened):
             # The reply touched a red-flag area: those questions first, then this one again.
@@ -212,7 +213,7 @@ def assess(
     level, value, problem = found.level, None, None
     if question is not None:
         result = _red_flag_reading(question, read_text(question, text), found)
-        asks = _asks_for_answer(found, answered=result.reading is not None)
+        asks = _asks_for_answer(found, answered=_understood_answer(result))
         if result.reading is None:
             problem = result.problem
         else:
@@ -541,6 +542,11 @@ def _red_flag_reading(question: Question, result: ReadResult, found: Screening) 
     if result.problem in ("yes_no.unsure", "yes_no.no_with_news"):
         return ReadResult(reading=Reading(value=UNSURE))
     return result
+
+
+def _understood_answer(result: ReadResult) -> bool:
+    """A reading, or a reason the patient gave for having none ("meter shows E-4", "strips ran out")."""
+    return result.reading is not None or result.problem in UNDERSTOOD_WITHOUT_A_NUMBER
 
 
 def _asks_for_answer(found: Screening, *, answered: bool) -> tuple[str, ...]:

@@ -117,7 +117,9 @@ _DIABETES_TYPE = re.compile(r"(?<![a-z])(?:type\s*[12]|t[12]d?m?|dm\s*[12])(?![a
 _NOT_CHECKED = re.compile(
     phrases(r"(?:didnt|did\s+not|havent|have\s+not|not|dont|do\s+not|cant|cannot|unable\s+to|forgot\s+to)\s+"
             r"(?:check(?:ed)?|test(?:ed)?|taken?|done|do\s+it|measured?|remember|know)",
-            "forgot", r"no\s+(?:meter|strips|machine)", r"no\s+idea", "dunno", r"not\s+yet", r"not\s+sure")
+            "forgot", r"no\s+(?:meter|strips|machine)", r"no\s+idea", "dunno", r"not\s+yet", r"not\s+sure",
+            r"(?:ran|run|running)\s+out(?:\s+of\s+(?:test\s+)?(?:strips|sticks))?",
+            r"(?:strips|sticks)\s+(?:have\s+|has\s+)?(?:ran|run)\s+out")
 )  # fmt: skip
 # A meter's error code: "E-4", "E3", "Err 3", "error 5". Not a reading, whatever its number.
 _METER_ERROR = re.compile(

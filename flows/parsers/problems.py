@@ -93,3 +93,8 @@ PROBLEMS: Mapping[str, str] = MappingProxyType({
     "choice.no_match": "Sorry, I could not match that to an option. Please pick one, or send its number.",
     "choice.ambiguous": "That could fit more than one option. Please pick just one, or send its number.",
 })  # fmt: skip
+
+# Answers the parser understood although they hold no number to grade: the patient said why ("my meter shows
+# E-4", "not checked yet", "strips ran out"). The statistical layer, trained on free text, does not guess at
+# them (flows/engine.py); the rules still screen every word.
+UNDERSTOOD_WITHOUT_A_NUMBER: frozenset[str] = frozenset({"glucose.meter_error", "glucose.not_checked"})

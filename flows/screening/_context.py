@@ -203,13 +203,17 @@ class _Analysis:
 
     def expected_anaesthetic(self) -> set[int]:
         """Sentences that say the numbing medicine is still working today (and nothing worse)."""
-        found = set()
-        for i, (start, end) in enumerate(zip(self.sentences.starts, self.sentences.ends, strict=True)):
-            if self.cues["expected_anaesthetic"].search(self.text, start, end) and not self.cues[
-                "expected_anaesthetic_blockers"
-            ].search(self.text, start, end):
-                found.add(i)
-        return found
+        spans = list(enumerate(zip(self.sentences.starts, self.sentences.ends, strict=True)))
+        said, blocker = self.cues["expected_anaesthetic"], self.cues["expected_anaesthetic_blockers"]
+        if said.search(self.text) and not blocker.search(self.text):
+            # "Legs heavy and numb. Had the injection this afternoon": the day is said in another sentence,
+            # and nothing anywhere in the message says worse, spreading, yesterday or bladder.
+            return {i for i, _ in spans}
+        return {
+            i
+            for i, (start, end) in spans
+            if said.search(self.text, start, end) and not blocker.search(self.text, start, end)
+        }
 
 
 def analyse(

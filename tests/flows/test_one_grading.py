@@ -115,3 +115,26 @@ def test_two_high_sugars_in_mg_dl_still_count_twice_once_the_reading_is_confirme
     assert (
         assess("250 and 240", question=sij.question("glucose"), now=NOW).level is Level.AMBER
     )  # as the tool
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "meter just flashing an error, think the strip was bent",
+        "strips ran out, chemist getting more in tomorrow",
+    ],
+)
+def test_a_reason_for_no_sugar_reading_is_not_second_guessed_by_the_statistical_layer(
+    sij: ResolvedProtocol, text: str
+) -> None:
+    # Blind set F: both asked about self-harm and bladder on the model's guess. The rules still screen them.
+    verdict = assess(text, question=sij.question("glucose"), now=NOW)
+    assert verdict.value is None
+    assert verdict.asks == ()
+
+
+def test_a_glucose_answer_without_a_number_is_still_screened_by_the_rules(sij: ResolvedProtocol) -> None:
+    verdict = assess(
+        "can't wake up properly, feel awful and confused", question=sij.question("glucose"), now=NOW
+    )
+    assert verdict.level is Level.RED

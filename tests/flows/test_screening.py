@@ -588,3 +588,53 @@ def test_a_red_message_asks_nothing_more_its_card_is_the_answer() -> None:
 )
 def test_a_relative_writing_about_the_patient_is_about_the_patient(text: str, rule: str) -> None:
     assert rule in screen(text).rules
+
+
+# Wording from blind set F's misses, tuned after its first run was recorded (see safety-net.md).
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        # "she's" opens a new clause: "gone" there does not set the reading aside
+        ("Mum's temp is 38,6 and she's gone a bit quiet", "red.fever"),
+        ("not gonna lie been thinkin about ending it", "red.crisis"),
+        ("he speak strange, words not clear", "red.sepsis.confusion"),
+        ("his skin is cold and grey-blue colour, I cannot wake him good", "red.sepsis.skin"),
+        ("my leg keeps giving weigh I nearly fell", "red.leg_weakness"),
+        ("feels like i'm sitting on a saddle made of cotton wool", "red.ces.saddle_numbness"),
+        ("I haven't been able to have a way since last night", "red.ces.bladder"),
+        ("I've no been able tae pass water right since Sunday", "red.ces.bladder"),
+        ("My stomach make the toilet alone, I cannot hold. I cannot feel.", "red.ces.bowel"),
+        ("things haven't been working in the bedroom department since Thursday", "red.ces.sexual"),
+        ("New pain in my back since yesterday and I feel washed out", "red.fever_back_pain.unwell"),
+        ("Where is the needle, now it is red and a little liquid come out. I feel good", "amber.wound"),
+        # a double negative is not a negation: "can't ... without"
+        (
+            "can't stay upright for ten minutes without his head pounding, fine once lying down",
+            "amber.positional_headache",
+        ),
+        ("Skin is itching and there are red small points on arms", "amber.itchy_rash"),
+    ],
+)
+def test_wording_from_blind_set_f_is_read(text: str, rule: str) -> None:
+    assert rule in screen(text).rules
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the day of the injection said in another sentence: numb legs wearing off are expected
+        "Legs still a bit heavy and numb tonight but it's getting better. Had the injection this afternoon",
+        "Would a hot flush count as a fever? Not had one, just asking",
+        # "no different now" is not "worse now": the past stays the past
+        "I had a bladder problem years ago after my hysterectomy, but it's no different now",
+        "I've had a bit of a leak when I sneeze since having my kids, no different to before",
+    ],
+)
+def test_green_wording_from_blind_set_f_is_not_escalated(text: str) -> None:
+    assert screen(text).level is Level.GREEN
+
+
+def test_numb_legs_the_day_of_the_injection_still_escalate_when_getting_weaker() -> None:
+    assert (
+        screen("Had the injection this morning. Now my legs are numb and getting weaker").level is Level.RED
+    )
