@@ -113,6 +113,7 @@ _CLOCK = re.compile(
         _HOUR + r"(?:\.[0-5][0-9])?\s*" + _AM_PM + r"(?![a-z])",  # 8pm, 7.30am
         _HOUR + r"\s*o\s*'?\s*clock(?![a-z])",  # 8 o'clock
         r"(?<![\w'])(?:half|quarter)\s+(?:past|to)\s+[0-9]{1,2}(?![0-9])",  # half past 7
+        r"(?<![\w'])(?:at|by|from|since)\s+half\s+[0-9]{1,2}(?![0-9.,])",  # "at half 8": UK for half past
     ))
 )  # fmt: skip
 # "x" is not a unit here: "7 x" is a kiss at the end of a text, not "7 times".

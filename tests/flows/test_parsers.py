@@ -290,6 +290,7 @@ LO = GlucoseReading(mmol_per_l=1.1, beyond_meter="low")
         ("E-4 then 7.2 on the second go", _mmol(7.2)),  # a second try after the error
         ("Did it at 7.30, 8.4", _mmol(8.4)),  # "at 7.30" is a time
         ("did it at 9, 8.4", _mmol(8.4)),
+        ("Dad's was 10.2 at half 8", _mmol(10.2)),  # "at half 8" is half past eight (blind set G)
         # dictated, spaced, said twice
         ("for point eight", _mmol(4.8)),
         ("3 . 6", _mmol(3.6)),
@@ -364,6 +365,7 @@ def test_glucose_just_over_a_mg_per_dl_number_is_a_tenth_above_it_in_mmol() -> N
         ("took 2 metformin this morning", "glucose.no_number"),
         ("checked it 3 times", "glucose.no_number"),
         ("not checked yet, will do at 9", "glucose.not_checked"),  # not 9.0
+        ("strips ran out, chemist getting more in tomorrow", "glucose.not_checked"),
         ("Not checked yet, will do it at 9", "glucose.not_checked"),
         ("12.4 and 250", "glucose.several_numbers"),  # mmol/L and mg/dL to confirm: which?
         ("was at 3.45 and now 8.4", "glucose.several_numbers"),  # "was at": a level, maybe a hypo

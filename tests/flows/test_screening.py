@@ -638,3 +638,58 @@ def test_numb_legs_the_day_of_the_injection_still_escalate_when_getting_weaker()
     assert (
         screen("Had the injection this morning. Now my legs are numb and getting weaker").level is Level.RED
     )
+
+
+# Wording from blind set G's misses, tuned after its first run was recorded.
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        (
+            "keep catching me toe on the carpet, left leg feels like a lump of wood",
+            "red.leg_weakness.what_it_cant_do",
+        ),
+        ("my knees keep buckling under me", "red.leg_weakness"),
+        ("can't weight bear on the left leg it just gives weigh", "red.leg_weakness"),
+        ("have to lift my left leg into bed with both hands now", "red.leg_weakness.what_it_cant_do"),
+        ("legs wont do wat i tell them", "red.ces.both_legs"),
+        ("I haven't had a way since last night and I don't feel like I need one", "red.ces.bladder"),
+        ("Bit of an accident in my trousers, didn't even know I needed to go", "red.ces.bladder"),
+        ("My bowel go out by itself, I do not feel it", "red.ces.bowel"),
+        ("new pain in back, sudden and SEVERE", "red.severe_back_pain"),
+        ("Back's a lot worse and I just feel poorly all over", "red.fever_back_pain.unwell"),
+        ("Mum's got a thumping head, she can't bend her neck", "red.headache_meningism"),
+        ("I don't see the point in carrying on like this", "red.crisis.told_indirectly"),
+        ("they'd all manage fine without me", "red.crisis.told_indirectly"),
+        ("I've written letters to the children and put my affairs in order", "red.crisis.told_indirectly"),
+        ("Went and stood on the bridge for a long time yesterday", "red.crisis.told_indirectly"),
+        ("site all red n angry lookin, bit weepy", "amber.wound"),
+        # "if anything" is not a hypothetical, and a flare "gone on" for weeks has not gone
+        (
+            "The flare-up you warned me about has gone on for three weeks and if anything it's worse",
+            "amber.pain_uncontrolled",
+        ),
+        ("the paracetamol and the naproxen are doing nothing", "amber.pain_uncontrolled"),
+        (
+            "snappy and weepy and I can't settle to anything, it's going on a fortnight now",
+            "amber.mood.sleep_or_mood_for_a_week",
+        ),
+        ("Epidural at 9am today. Eight hours and I've not been for a wee.", "amber.urine_retention"),
+    ],
+)
+def test_wording_from_blind_set_g_is_read(text: str, rule: str) -> None:
+    assert rule in screen(text).rules
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You asked about a temperature and I haven't had one, I've been checking",
+        "I've not had any sweats or chills, just checking that's what you meant by fever?",
+        "My left foot has dropped since my stroke 6 years ago, no change since the injection.",
+        "The numbness in my right foot is the same as it's been for years, it's my neuropathy. Nothing new.",
+        # an error code on the meter is not a hypo of 3
+        "the meter keeps saying E-3, think the strips got damp",
+    ],
+)
+def test_green_wording_from_blind_set_g_is_not_escalated(text: str) -> None:
+    assert screen(text).level is Level.GREEN
