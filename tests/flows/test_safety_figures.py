@@ -40,9 +40,9 @@ def test_the_figures_on_every_labelled_message_never_fall() -> None:
     print("\n" + result.table("all labelled messages"))
     red, amber, green = result.counts["red"], result.counts["amber"], result.counts["green"]
     assert result.red_caught / red >= 0.99
-    assert result.red_direct / red >= 0.965
+    assert result.red_direct / red >= 0.97
     assert result.amber_caught / amber >= 0.97
     assert result.green_quiet / green >= 0.95
-    assert result.green_unasked / green >= 0.92
+    assert result.green_unasked / green >= 0.925
     assert result.parsed["pain"][0] / result.parsed["pain"][1] >= 0.97
     assert result.parsed["glucose"][0] / result.parsed["glucose"][1] >= 0.97
