@@ -693,3 +693,17 @@ def test_wording_from_blind_set_g_is_read(text: str, rule: str) -> None:
 )
 def test_green_wording_from_blind_set_g_is_not_escalated(text: str) -> None:
     assert screen(text).level is Level.GREEN
+
+
+@pytest.mark.parametrize("text", ["pain's worse today", "the co-codamol is barely touching it"])
+def test_pain_said_to_be_worse_asks_whether_painkillers_control_it(text: str) -> None:
+    found = screen(text)
+    assert found.level is Level.GREEN
+    assert found.asks == ("pain.painkillers_help",)
+    assert found.ask_rules == ("ask.pain",)
+
+
+def test_pain_the_rules_already_grade_asks_nothing_more() -> None:
+    found = screen("pain much worse and the painkillers aren't helping")
+    assert found.rules == ("amber.pain_uncontrolled",)
+    assert "pain.painkillers_help" not in found.asks
