@@ -707,3 +707,67 @@ def test_pain_the_rules_already_grade_asks_nothing_more() -> None:
     found = screen("pain much worse and the painkillers aren't helping")
     assert found.rules == ("amber.pain_uncontrolled",)
     assert "pain.painkillers_help" not in found.asks
+
+
+# Wording from blind set H's misses, tuned after its first run was recorded.
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("his left knee just folded under him", "red.leg_weakness"),
+        ("Me legs are gannin from under us man, both of them", "red.ces.both_legs"),
+        ("he can't get his foot up onto the kerb", "red.leg_weakness.what_it_cant_do"),
+        ("Margaret has wet herself twice today", "red.ces.bladder"),
+        ("Had to borrow one of the wife's pads", "red.ces.bladder"),
+        ("I don't seem to know when my waterworks are full any more", "red.ces.bladder"),
+        ("leaking when I stand up and I'm not feeling it come at all", "red.ces.bladder"),
+        ("Ah've been soilin masel an didnae even ken", "red.ces.bowel"),
+        ("a numb patch right where you'd sit on a bike saddle", "red.ces.saddle_numbness"),
+        ("My dad had a reading of 100.4 this evening under his arm", "red.fever"),
+        ("new back pain, totally different to my normal, its like 10/10", "red.severe_back_pain"),
+        (
+            "My son is type 1 and had the steroid injection, his sugar is 22 and he's been vomiting",
+            "red.dka.symptoms",
+        ),
+        ("I've been keeping my tablets back in a drawer just in case", "red.crisis.told_indirectly"),
+        ("If this injection hasn't worked I'm not carrying on", "red.crisis.told_indirectly"),
+        ("Ah'm no wantin tae be here anymair", "red.crisis.told_indirectly"),
+        ("the kindest thing for everyone would be if I just wasn't around any more", "red.crisis"),
+        ("Site's gone right red and angry, warm an' all", "amber.wound"),
+        (
+            "Today caudal injection at 11 o clock. Now is 18:30 and I not do urine yet",
+            "amber.urine_retention",
+        ),
+        ("I'm scratching like a dog with fleas, a rash came up on my arms", "amber.itchy_rash"),
+        ("the pain is still very strong, the medicine does not help", "amber.pain_uncontrolled"),
+        ("I'm worse than before I had it done, even with my tablets", "amber.pain_uncontrolled"),
+    ],
+)
+def test_wording_from_blind_set_h_is_read(text: str, rule: str) -> None:
+    assert rule in screen(text).rules
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nae fever, nae bother wi the waterworks, legs are fine. Just a wee bit stiff.",
+        # the bottom numb from the injection today and wearing off: the day-0 check-in asks exactly this
+        "the numb feeling in my backside from the injection this afternoon is wearing off now",
+    ],
+)
+def test_green_wording_from_blind_set_h_is_not_escalated(text: str) -> None:
+    assert screen(text).level is Level.GREEN
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Got hot under the collar watching the rugby last night but no actual temperature, I checked, 36.5",
+        "Had a wee accident with the kettle this morning, scalded my hand",
+    ],
+)
+def test_figures_of_speech_from_blind_set_h_ask_nothing(text: str) -> None:
+    assert screen(text).asks == ()
+
+
+def test_the_bottom_numb_on_the_day_and_not_wearing_off_is_still_red() -> None:
+    assert screen("my bottom is numb from the injection this afternoon").level is Level.RED
