@@ -42,8 +42,8 @@ def test_the_figures_on_every_labelled_message_never_fall() -> None:
     print("\n" + result.table("all labelled messages"))
     red, amber, green = result.counts["red"], result.counts["amber"], result.counts["green"]
     assert result.red_caught / red >= 0.99
-    assert result.red_direct / red >= 0.97
-    assert result.amber_caught / amber >= 0.97
+    assert result.red_direct / red >= 0.975
+    assert result.amber_caught / amber >= 0.98
     assert result.green_quiet / green >= 0.95
     # 0.915 since ask.pain (round 7): 5 more amber caught for 19 more green asked, a trade made on purpose
     assert result.green_unasked / green >= 0.91

@@ -771,3 +771,54 @@ def test_figures_of_speech_from_blind_set_h_ask_nothing(text: str) -> None:
 
 def test_the_bottom_numb_on_the_day_and_not_wearing_off_is_still_red() -> None:
     assert screen("my bottom is numb from the injection this afternoon").level is Level.RED
+
+
+# Wording from blind set I's misses, tuned after its first run was recorded.
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("My knee is going away when I walk. Also both leg feel like wood.", "red.ces.both_legs"),
+        ("I can't seem to lift the front of my right foot up", "red.leg_weakness"),
+        ("I keep finding my underwear damp and I never felt it happen", "red.ces.bladder"),
+        ("I must press on my belly so the urine will come out", "red.ces.bladder"),
+        ("cant hold a number 2 at all", "red.ces.bowel"),
+        ("the bit you sit on feels dead, both cheeks and in between", "red.ces.saddle_numbness"),
+        ("can't get the old fella to stand to attention since the jab", "red.ces.sexual"),
+        ("after the injection I have problem with the erection", "red.ces.sexual"),
+        ("screamed out with her back, completely different from her usual ache", "red.severe_back_pain"),
+        ("a couple of low ones, 3.7 before lunch yesterday and 3.3 this morning", "red.hypo"),
+        ("I've given the dog to my neighbour and sorted the will out", "red.crisis.told_indirectly"),
+        ("The head is paining when I stand up, when I lie down it is better", "amber.positional_headache"),
+        ("ketones 2.4 feel fine T1", "amber.glucose_high.ketones"),
+        ("Mum's pain has been through the roof since the injection two weeks ago", "amber.pain_uncontrolled"),
+        ("my usual tablets are not making a dent", "amber.pain_uncontrolled"),
+        (
+            "The heaviness in my leg hasn't quite gone from yesterday's injection",
+            "amber.numbness_persisting.next_day",
+        ),
+    ],
+)
+def test_wording_from_blind_set_i_is_read(text: str, rule: str) -> None:
+    assert rule in screen(text).rules
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dad's legs were numb coming out of the hospital this afternoon but now he's walking round normally.",
+        "Today after the injection the leg was sleeping, now it is waking up slowly.",
+        "I can feel everything normally down below when I wipe.",
+        "The numbness in my feet is from my diabetes, had it five years. Nothing new.",
+        "My erection problems are nothing new, I've been on the little blue pills for years.",
+    ],
+)
+def test_green_wording_from_blind_set_i_is_not_escalated(text: str) -> None:
+    assert screen(text).level is Level.GREEN
+
+
+def test_a_leg_wearing_off_on_the_day_asks_nothing() -> None:
+    found = screen(
+        "Got home from the injection two hours ago. My right leg still feels a bit dead but it's coming back"
+    )
+    assert found.level is Level.GREEN
+    assert found.asks == ()
