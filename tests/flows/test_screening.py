@@ -822,3 +822,67 @@ def test_a_leg_wearing_off_on_the_day_asks_nothing() -> None:
     )
     assert found.level is Level.GREEN
     assert found.asks == ()
+
+
+# Wording from blind set J's misses, tuned after its first run was recorded.
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        (
+            "walking like I've had ten pints, my legs are just not doing what I tell them",
+            "red.leg_weakness.what_it_cant_do",
+        ),
+        ("Woke up wet this morning. Didn't feel a thing.", "red.ces.bladder"),
+        ("Number twos just coming out without any warning since Saturday", "red.ces.bowel"),
+        (
+            "After injection he is not able for the marital relations, he says there is no feeling",
+            "red.ces.sexual",
+        ),
+        ("Since the injection I can't get anything going in the bedroom department at all", "red.ces.sexual"),
+        ("This evening very severe pain started in the back, new pain", "red.severe_back_pain"),
+        (
+            "My husband's back pain suddenly got far far worse, he's gone grey and he's sweating",
+            "red.sepsis.skin",
+        ),
+        ("Blood sugar is 300 mg/dL, I have pain in the stomach and I throw up", "red.dka.symptoms"),
+        ("I've been keeping my tablets to one side in a drawer. Just in case.", "red.crisis.told_indirectly"),
+        (
+            "I have written letters to each of the children. I won't be a burden much longer.",
+            "red.crisis.told_indirectly",
+        ),
+        (
+            "she wishes she could just not wake up, and she's been giving her jewellery away",
+            "red.crisis.told_indirectly",
+        ),
+        (
+            "Some nights I stand at the top of the stairs and think how easy it would be",
+            "red.crisis.told_indirectly",
+        ),
+        ("the little hole in my back has gone angry looking and is weeping", "amber.wound"),
+        # "wife says" reports what she sees on the patient: "s" in a lookahead once matched "says"
+        ("wife says the jab mark has gone all red round it and its spreading. i feel grand", "amber.wound"),
+        ("Cannot sleep at all. 9 nights now.", "amber.mood"),
+        (
+            "I cannot sleep properly since more than one week, very tired and sad",
+            "amber.mood.sleep_or_mood_for_a_week",
+        ),
+        (
+            "Flare up from the SIJ injection still going strong 12 days on, no better at all",
+            "amber.pain_uncontrolled",
+        ),
+    ],
+)
+def test_wording_from_blind_set_j_is_read(text: str, rule: str) -> None:
+    assert rule in screen(text).rules
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Say I started running a temp next week, who do I ring, you or 111?",
+        "Legs not weak, no numbness, everything in working order in the bedroom department too!",
+        "My right foot has dropped since my stroke in 2019, no change at all since the injection",
+    ],
+)
+def test_green_wording_from_blind_set_j_is_not_escalated(text: str) -> None:
+    assert screen(text).level is Level.GREEN
