@@ -4,8 +4,6 @@ emulator's setWebhook delivery (retries included)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator
 
@@ -14,7 +12,7 @@ import pytest
 from sqlmodel import select
 
 from bot.emulator.server import start_server
-from bot.webhook import SECRET_HEADER, create_webhook_app, process_forever
+from bot.webhook import SECRET_HEADER, create_webhook_app
 from storage.db import session_scope
 from storage.models import InboundStatus, InboundUpdate
 from tests.bot.world import World
@@ -30,14 +28,10 @@ def polling() -> bool:
 
 @pytest.fixture
 async def webhook(world: World) -> AsyncIterator[str]:
-    """Our webhook endpoint on loopback, processing in the background as `aftercare run` does."""
-    app, queue = create_webhook_app(world.service.inbound, secret=SECRET, path=PATH)
-    server = await start_server(app)
-    processing = asyncio.create_task(process_forever(world.service.inbound, queue))
+    """Our webhook endpoint on loopback; the running service processes what it receives, as `aftercare run`
+    does in webhook mode."""
+    server = await start_server(create_webhook_app(world.service.receiver, secret=SECRET, path=PATH))
     yield f"{server.base_url}{PATH}"
-    processing.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await processing
     await server.aclose()
 
 
