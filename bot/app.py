@@ -125,16 +125,27 @@ class Service:
             self.receiver.quiet.set()  # stopping: whatever waits for it writes now
         sender = tasks.pop("outbox", None)
         if sender is not None:
-            # The sender claims nothing more and finishes the messages it holds: a message cut off
-            # mid-send would stay leased, holding back that patient's later messages until it expires.
-            try:
-                await asyncio.wait_for(asyncio.shield(sender), timeout=SHUTDOWN_GRACE_SECONDS)
-            except TimeoutError:
-                log.warning("outbox still sending after %s s; stopping it", SHUTDOWN_GRACE_SECONDS)
-                await _cancelled(sender)
-            except Exception:
-                log.exception("the outbox sender had failed")
+            await self._drain_outbox(sender)
         await self.application.stop()
+
+    async def _drain_outbox(self, sender: asyncio.Task[None]) -> None:
+        """The sender claims nothing more and finishes the messages it holds (a message cut off mid-send
+        would stay leased, holding back that patient's later messages until it expires); then what is due
+        and still queued (the replies to the last updates, a staff alert) is sent, within the grace."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SHUTDOWN_GRACE_SECONDS
+        try:
+            await asyncio.wait_for(asyncio.shield(sender), timeout=SHUTDOWN_GRACE_SECONDS)
+            sent = await asyncio.wait_for(self.outbox.drain(), timeout=max(deadline - loop.time(), 0.1))
+            if sent:
+                log.info("sent %s queued messages before stopping", sent)
+        except TimeoutError:
+            log.warning(
+                "outbox still sending after %s s; the rest goes at the next start", SHUTDOWN_GRACE_SECONDS
+            )
+            await _cancelled(sender)
+        except Exception:
+            log.exception("the outbox could not be drained; the rest goes at the next start")
 
     async def _tick_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
