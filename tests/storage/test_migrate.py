@@ -89,8 +89,8 @@ def test_upgrading_to_0003_keeps_every_update_escalation_and_note(empty_database
             assert json.loads(row.payload_json) == json.loads(legacy)  # the same content, every character
             assert row.payload_json == canonical_json(json.loads(legacy))
             assert row.content_sha256 == content_digest(row.payload_json)
-            escalation = connection.execute(text("SELECT patient_id, inbound_message_id FROM escalation")).one()
-            assert tuple(escalation) == (1, 1)
+            escalation = text("SELECT patient_id, inbound_message_id FROM escalation")
+            assert tuple(connection.execute(escalation).one()) == (1, 1)
             assert connection.execute(text("SELECT escalation_id FROM escalation_note")).scalar_one() == 1
             connection.execute(
                 text(
