@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from telegram import Bot
-from telegram.error import Conflict, InvalidToken, NetworkError, TimedOut
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
 
 from bot.inbound import ALLOWED_UPDATES
 from bot.receiving import Receiver
@@ -24,6 +25,7 @@ from bot.transport import UpdateFetcher
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 20
+FIRST_PAUSE = 1.0
 LONGEST_PAUSE = 30.0
 CONFLICT_PAUSE = 5.0
 
@@ -38,7 +40,7 @@ class Poller:
         """Poll until ``stop`` (or cancelled: a cancelled getUpdates acknowledges nothing)."""
         await self._forget_webhook(stop)
         offset: int | None = None
-        pause = 1.0
+        pause = FIRST_PAUSE
         while not stop.is_set():
             try:
                 entries = await self.fetcher.get_updates(
@@ -47,6 +49,11 @@ class Poller:
             except Conflict:
                 log.error("another process is polling this bot token; only one may poll (retrying in 5 s)")
                 await asyncio.sleep(CONFLICT_PAUSE)
+                continue
+            except RetryAfter as exc:
+                wait = _seconds(exc.retry_after)
+                log.warning("getUpdates refused: too many requests; retrying in %.0f s", wait)
+                await asyncio.sleep(wait)
                 continue
             except Exception as exc:
                 if isinstance(exc, InvalidToken):
@@ -69,13 +76,13 @@ class Poller:
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, LONGEST_PAUSE)
                 continue
-            pause = 1.0
+            pause = FIRST_PAUSE
             if updates:
                 offset = int(updates[-1]["update_id"]) + 1
 
     async def _forget_webhook(self, stop: asyncio.Event) -> None:
         """Polling and a webhook exclude each other at Telegram; updates waiting there are kept."""
-        pause = 1.0
+        pause = FIRST_PAUSE
         while not stop.is_set():
             try:
                 await self.bot.delete_webhook(drop_pending_updates=False)
@@ -84,6 +91,10 @@ class Poller:
                 log.warning("deleteWebhook failed (%s); retrying in %.0f s", type(exc).__name__, pause)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, LONGEST_PAUSE)
+
+
+def _seconds(retry_after: float | timedelta) -> float:
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
 
 
 def _with_update_ids(entries: list[object]) -> list[dict[str, Any]]:

@@ -18,7 +18,8 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
 import bot.inbound
-from bot.emulator import EmulatorUser
+import bot.polling
+from bot.emulator import EmulatorUser, FaultKind
 from bot.inbound import NOT_PROCESSED, UNREADABLE
 from flows.levels import Level
 from storage.db import session_scope
@@ -172,6 +173,21 @@ async def test_a_reused_update_id_with_new_content_is_processed_and_a_repeat_is_
     assert sum(A_AND_E in m.text for m in world.bot_messages(phone)) == 1
     assert [e.level for e in world.escalations()] == [Level.RED]
     assert [row.update_id for row in inbound_rows(world)].count(first.update_id) == 2
+
+
+async def test_getupdates_refused_or_cut_off_never_stops_polling(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    phone = await world.join("Sam")
+    monkeypatch.setattr(bot.polling, "FIRST_PAUSE", 0.05)  # the back-off, without a test's worth of waiting
+    # A 429 is RetryAfter (no NetworkError: it used to end polling for good); then a 500, a cut connection.
+    for kind in (FaultKind.RATE_LIMIT, FaultKind.SERVER_ERROR, FaultKind.DROP):
+        world.emulator.faults.script(kind, methods={"getUpdates"}, retry_after=1)
+    await world.reply(phone, "thanks", "Thank you for your message")  # the poll under way ends; the next fail
+    faults = world.emulator.faults.injected
+    await world.until(lambda: len(faults) == 3, "three getUpdates calls to fail")
+    await world.reply(phone, RED_TEXT, A_AND_E)
+    assert [fault.kind for fault in faults] == [FaultKind.RATE_LIMIT, FaultKind.SERVER_ERROR, FaultKind.DROP]
 
 
 async def test_a_processing_task_that_dies_is_restarted_and_health_shows_it(
