@@ -72,7 +72,8 @@ class Poller:
                 await self.receiver.accept(updates)
             except Exception:
                 # Not acknowledged (the offset stays): Telegram gives the batch again on the next call.
-                log.exception("recording %s updates failed; retrying in %.0f s", len(updates), pause)
+                what = f"recording {len(updates)} updates" if updates else "noting that Telegram answered"
+                log.exception("%s failed; retrying in %.0f s", what, pause)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, LONGEST_PAUSE)
                 continue
