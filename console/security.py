@@ -52,8 +52,22 @@ LOGIN_NONCE_COOKIE = "aftercare_login"
 LOGIN_NONCE_MAX_AGE = 3600
 
 
+# A server error's page is written here, not rendered from a template: whatever broke may be what a
+# template needs (the database, the clinic file). It names nothing about the error.
+SERVER_ERROR_PAGE = (
+    b'<!doctype html><html lang="en-GB"><head><meta charset="utf-8"><title>Something went wrong'
+    b" \xe2\x80\x93 Aftercare staff console</title></head><body><h1>Something went wrong</h1>"
+    b"<p>The console could not do that just now. Try again in a minute; if it keeps happening, tell "
+    b"whoever runs Aftercare for the clinic.</p></body></html>"
+)
+
+
 class SecurityHeadersMiddleware:
-    """Adds the security headers to every response, errors and static files included (pure ASGI)."""
+    """Adds the security headers to every response, errors and static files included (pure ASGI).
+
+    It also answers a server error itself when nothing has been sent yet: Starlette's own 500 page comes
+    from its outermost middleware, outside this one, and would go out without the headers. The exception
+    is raised again afterwards, so the server still logs it."""
 
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
@@ -74,9 +88,26 @@ class SecurityHeadersMiddleware:
                     headers["cache-control"] = "no-store"
                 if self.hsts:
                     headers["strict-transport-security"] = "max-age=31536000"
+                started.append(True)
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        started: list[bool] = []
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if not started:
+                await send_with_headers(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": [
+                            (b"content-type", b"text/html; charset=utf-8"),
+                            (b"content-length", str(len(SERVER_ERROR_PAGE)).encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": SERVER_ERROR_PAGE})
+            raise
 
 
 def session_cookie_name(settings: ConsoleSettings) -> str:
