@@ -17,8 +17,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlsplit
 
+from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
@@ -50,6 +53,9 @@ SECURITY_HEADERS = {
 }
 LOGIN_NONCE_COOKIE = "aftercare_login"
 LOGIN_NONCE_MAX_AGE = 3600
+# Between a right password and its two-factor code: who, and since when, signed with CONSOLE_SECRET_KEY.
+PENDING_SIGN_IN_COOKIE = "aftercare_second_factor"
+PENDING_SIGN_IN_MAX_AGE = 300
 
 
 # A server error's page is written here, not rendered from a template: whatever broke may be what a
@@ -179,6 +185,61 @@ def set_login_nonce_cookie(response: Response, settings: ConsoleSettings, nonce:
 def login_csrf_valid(request: Request, settings: ConsoleSettings, given: str) -> bool:
     nonce = request.cookies.get(LOGIN_NONCE_COOKIE, "")
     return bool(nonce) and tokens_match(login_csrf_token(settings, nonce), given)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PendingSignIn:
+    """A sign-in whose password was right, waiting for its code."""
+
+    staff_id: int
+    fingerprint: str  # of the password hash: a password changed meanwhile ends it
+
+
+def _pending_serializer(settings: ConsoleSettings) -> URLSafeSerializer:
+    return URLSafeSerializer(settings.secret_key, salt="aftercare-second-factor")
+
+
+def set_pending_sign_in(
+    response: Response, settings: ConsoleSettings, pending: PendingSignIn, *, now: datetime
+) -> None:
+    value = _pending_serializer(settings).dumps(
+        {"s": pending.staff_id, "f": pending.fingerprint, "t": int(now.timestamp())}
+    )
+    response.set_cookie(
+        PENDING_SIGN_IN_COOKIE,
+        value,
+        max_age=PENDING_SIGN_IN_MAX_AGE,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="strict",
+        path="/login",
+    )
+
+
+def pending_sign_in(request: Request, settings: ConsoleSettings, *, now: datetime) -> PendingSignIn | None:
+    """The pending sign-in of this browser, if its signature holds and it is under five minutes old (by
+    the console's clock, not the cookie's Max-Age, which the browser alone enforces)."""
+    value = request.cookies.get(PENDING_SIGN_IN_COOKIE, "")
+    if not value or len(value) > 1000:
+        return None
+    try:
+        data = _pending_serializer(settings).loads(value)
+        staff_id, fingerprint, issued = int(data["s"]), str(data["f"]), int(data["t"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+    if not 0 <= now.timestamp() - issued <= PENDING_SIGN_IN_MAX_AGE:
+        return None
+    return PendingSignIn(staff_id=staff_id, fingerprint=fingerprint)
+
+
+def clear_pending_sign_in(response: Response, settings: ConsoleSettings) -> None:
+    response.delete_cookie(
+        PENDING_SIGN_IN_COOKIE,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="strict",
+        path="/login",
+    )
 
 
 def safe_next(path: str | None) -> str:

@@ -9,9 +9,10 @@ from argon2 import PasswordHasher
 
 from storage.audit import audit_trail
 from storage.db import session_scope
+from storage.login_throttle import LIMITS
 from storage.models import StaffRole
 from storage.passwords import needs_rehash
-from storage.staff import MAX_FAILED_LOGINS, set_staff_active, staff_user_by_username
+from storage.staff import set_staff_active, staff_user_by_username
 from tests.console.conftest import PASSWORD, Console, csrf_of, login
 
 
@@ -40,11 +41,12 @@ def test_a_wrong_password_and_an_unknown_username_get_the_same_answer(console: C
 def test_repeated_wrong_passwords_lock_the_account_even_against_the_right_one(console: Console) -> None:
     console.staff("nina")
     client = console.client()
-    for _ in range(MAX_FAILED_LOGINS):
+    for _ in range(LIMITS.per_name_and_address):
         response = login(client, "nina", "wrong password here")
-    assert "locked for 15 minutes" in response.text
+    assert response.status_code == 429 and "paused until 10:15" in response.text  # 15 minutes
     locked = login(client, "nina", PASSWORD)
-    assert locked.status_code == 429 and "locked" in locked.text
+    assert locked.status_code == 429 and "paused until 10:15" in locked.text
+    assert locked.headers["retry-after"] == str(15 * 60)
     console.clock.advance(timedelta(minutes=16))
     assert login(client, "nina", PASSWORD).status_code == 303
 
