@@ -24,6 +24,7 @@ from console.routes import account, admin, auth, enrol, escalations, patients
 from console.security import SecurityHeadersMiddleware
 from console.settings import ConsoleSettings
 from console.web import ConsoleState, LoginRequired, render
+from storage.passwords import prepare_burn
 
 PACKAGE = Path(__file__).resolve().parent
 ERROR_TITLES = {403: "Not allowed", 404: "Not found", 405: "Not allowed here", 422: "Something is missing"}
@@ -49,6 +50,7 @@ def create_app(
     app.add_exception_handler(LoginRequired, _to_login)
     app.add_exception_handler(StarletteHTTPException, _error_page)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    prepare_burn()
     return app
 
 

@@ -18,8 +18,10 @@ from datetime import timedelta
 import httpx
 from fastapi.testclient import TestClient
 
+import storage.passwords
 from console.app import create_app
 from storage.audit import audit_trail
+from storage.db import make_engine
 from storage.login_throttle import LIMITS
 from tests.console.conftest import PASSWORD, Console, CountingHasher, csrf_of, login, make_settings
 from tests.storage.factories import run_together
@@ -223,3 +225,16 @@ def test_a_refused_login_form_is_audited_with_the_address(console: Console) -> N
         {"address": STRANGER, "path": "/login", "reason": "origin"},
     ]
     assert {e.actor for e in events} == {"anonymous"}
+
+
+def test_the_dummy_hash_is_made_when_the_console_starts_not_at_the_first_unknown_name(
+    sqlite_url: str,
+) -> None:
+    """Made on first use, it would make the first unknown name's answer take two hashes, a real name's one."""
+    storage.passwords._dummy_hash.cache_clear()
+    engine = make_engine(sqlite_url)
+    try:
+        create_app(make_settings(sqlite_url), engine)
+    finally:
+        engine.dispose()
+    assert storage.passwords._dummy_hash.cache_info().currsize == 1
