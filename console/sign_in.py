@@ -85,9 +85,15 @@ def check_password(
         right = False
     else:
         right = verify_password(user.password_hash, password)
+    # A stronger hash, made now rather than in the transaction below (argon2 again: no write lock held).
+    rehashed = (
+        hash_password(password) if right and user is not None and needs_rehash(user.password_hash) else None
+    )
     with session_scope(engine) as db:
-        if not right or user is None:
+        current = _unchanged(db, user) if right else None
+        if current is None:
             return _wrong(db, attempt, claim, user, action="staff.login_failed")
+        user = current
         assert user.id is not None
         login_throttle.give_back(session=db, claim=claim, now=attempt.now)
         if user.totp_secret is not None:
@@ -98,14 +104,10 @@ def check_password(
         if two_factor_for_admins and user.role is StaffRole.ADMIN:
             _audit(db, attempt, "staff.login_refused", user, reason="two_factor_not_enrolled")
             return Outcome(verdict=Verdict.TWO_FACTOR_REQUIRED)
-        if needs_rehash(user.password_hash):
+        if rehashed is not None:
             # Before the new session: set_staff_password ends every session of the account.
             set_staff_password(
-                session=db,
-                staff_id=user.id,
-                password_hash=hash_password(password),
-                actor="system",
-                now=attempt.now,
+                session=db, staff_id=user.id, password_hash=rehashed, actor="system", now=attempt.now
             )
         return _signed_in(db, attempt, user, second_factor=False)
 
@@ -165,6 +167,17 @@ def _account(db: Session, username: str) -> StaffUser | None:
     if not name or len(name) > login_throttle.NAME_LENGTH or not name.isprintable():
         return None
     return staff_user_by_username(session=db, username=name)
+
+
+def _unchanged(db: Session, checked: StaffUser | None) -> StaffUser | None:
+    """The account as it is now, if it is still active with the password just checked (it may have been
+    deactivated, or given a new password, while that password was being checked)."""
+    if checked is None or checked.id is None:
+        return None
+    current = get_staff_user(session=db, staff_id=checked.id)
+    if current is None or not current.active or current.password_hash != checked.password_hash:
+        return None
+    return current
 
 
 def _signed_in(db: Session, attempt: Attempt, user: StaffUser, *, second_factor: bool) -> Outcome:

@@ -4,9 +4,12 @@ which usernames exist, and a login form that cannot be posted from another site.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
+import pytest
 from argon2 import PasswordHasher
 
+import storage.passwords
 from storage.audit import audit_trail
 from storage.db import session_scope
 from storage.login_throttle import LIMITS
@@ -136,3 +139,23 @@ def test_an_admin_sees_the_admin_menu_and_a_nurse_does_not(console: Console) -> 
     admin = console.logged_in("ada", StaffRole.ADMIN)
     assert 'href="/admin/staff"' not in nurse.get("/").text
     assert 'href="/admin/staff"' in admin.get("/").text
+
+
+def test_an_account_deactivated_while_its_password_is_checked_is_not_signed_in(
+    console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The password is checked outside any transaction: the verdict reads the account again."""
+    user = console.staff("nina")
+
+    class DeactivatedMeanwhile(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+            with session_scope(console.engine) as db:
+                set_staff_active(
+                    session=db, staff_id=user.id or 0, active=False, actor="staff:1", now=console.clock.now
+                )
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(storage.passwords, "_hasher", DeactivatedMeanwhile())
+    client = console.client()
+    response = login(client, "nina", PASSWORD)
+    assert response.status_code == 401 and "aftercare_session" not in client.cookies
