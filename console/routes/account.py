@@ -3,9 +3,9 @@ as the password), which any member of staff can set up here.
 
 Setting it up has a confirm step: a new secret is shown (as a setup key and an otpauth:// link) and is
 saved only when a code made from it is typed back, so nobody ends up enrolled on an app that does not
-have it. Turning it off needs a current code (a session left open is not enough), and is refused to an
-administrator in production, where administrators must sign in with it. A lost phone: an administrator
-resets it on the server (`aftercare staff totp USERNAME --remove`).
+have it. Turning it off, or moving it to a new phone, needs a current code (a session left open is not
+enough), and is refused to an administrator in production, where administrators must sign in with it.
+A lost phone: whoever runs the server resets it (`aftercare staff totp USERNAME --remove`).
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ def account_page(staff: StaffPage, done: str | None = None) -> Response:
 
 @router.post("/two-factor/start")
 def start(staff: StaffAction) -> Response:
+    if staff.user.totp_secret is not None:
+        return _already_on(staff)
     return _setup(staff, new_secret())
 
 
@@ -44,6 +46,8 @@ def confirm(
     secret: Annotated[str, Form(max_length=64)] = "",
     code: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
+    if staff.user.totp_secret is not None:
+        return _already_on(staff)
     if not SECRET.fullmatch(secret):
         return _setup(staff, new_secret(), status_code=400)
     step = accepted_step(secret, code, now=staff.now, after_step=None)
@@ -73,6 +77,16 @@ def remove(staff: StaffAction, code: Annotated[str, Form(max_length=20)] = "") -
         return _page(staff, error=WRONG_CODE, status_code=400)
     remove_staff_totp(session=staff.db, staff_id=staff.id, actor=staff.actor, now=staff.now)
     return RedirectResponse("/account?done=removed", status_code=303)
+
+
+def _already_on(staff: Staff) -> Response:
+    """A new app replaces the old one only after turning it off with a current code: otherwise a session
+    left open would be enough to move someone's second factor onto another phone."""
+    return _page(
+        staff,
+        error="Two-factor sign-in is already on. Turn it off first, with a code from the app.",
+        status_code=409,
+    )
 
 
 def _must_keep(staff: Staff) -> bool:

@@ -193,6 +193,13 @@ def test_in_production_an_admin_without_two_factor_sign_in_is_told_how_to_enrol(
 
 def test_turning_two_factor_sign_in_off_needs_a_current_code(console: Console, nurse: TestClient) -> None:
     totp = _enrol(console, "nina")
+    for action in ("/account/two-factor/start", "/account/two-factor/confirm"):  # a new phone: not like this
+        secret = new_secret()
+        data = {"secret": secret, "code": pyotp.TOTP(secret).at(console.clock.now)}
+        refused = post(nurse, action, data, page="/account")
+        assert refused.status_code == 409 and "already on" in refused.text and secret not in refused.text
+    with console.db() as db:
+        assert staff_user_by_username(session=db, username="nina").totp_secret == totp.secret  # type: ignore[union-attr]
     refused = post(nurse, "/account/two-factor/remove", {"code": "000000"}, page="/account")
     assert refused.status_code == 400 and "On since" in refused.text
     console.clock.advance(timedelta(seconds=30))
