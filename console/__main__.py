@@ -39,8 +39,9 @@ def main() -> int:
             host=host,
             port=int(port),
             log_level="info",
-            access_log=False,
-        )  # access lines carry query strings, and a search may be a name
+            access_log=False,  # access lines carry query strings, and a search may be a name
+            proxy_headers=False,  # X-Forwarded-For is read by the console, from CONSOLE_TRUSTED_PROXIES only
+        )
     finally:
         engine.dispose()
     return 0

@@ -8,6 +8,7 @@ bundled demo clinic); the logic is copied here because console/ must never impor
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from datetime import timedelta
 from enum import StrEnum
@@ -48,6 +49,11 @@ class ConsoleSettings(BaseSettings):
         description="host:port the console listens on; loopback by default, put a TLS proxy in front",
     )
     console_session_idle_minutes: float = Field(default=30, gt=0, le=24 * 60)
+    console_trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses or networks of the reverse proxies whose X-Forwarded-For "
+        "names the client; empty: the header is never believed",
+    )
     bot_username: str | None = Field(default=None, description="for invite links; required in production")
     invite_ttl_hours: float = Field(default=72, gt=0)
 
@@ -60,6 +66,19 @@ class ConsoleSettings(BaseSettings):
                 "CONSOLE_BASE_URL must be an absolute http(s) URL, e.g. https://console.example.nhs.uk"
             )
         return value.rstrip("/")
+
+    @field_validator("console_trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in _parts(value):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"CONSOLE_TRUSTED_PROXIES: {part!r} is not an address or network (e.g. 127.0.0.1, ::1, "
+                    "10.0.0.0/8)"
+                ) from None
+        return value
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_in_production(self) -> ConsoleSettings:
@@ -95,6 +114,16 @@ class ConsoleSettings(BaseSettings):
         return f"{parts.scheme}://{parts.netloc}".lower()
 
     @property
+    def production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @cached_property
+    def trusted_proxies(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(
+            ipaddress.ip_network(part, strict=False) for part in _parts(self.console_trusted_proxies)
+        )
+
+    @property
     def secure_cookies(self) -> bool:
         return not self.development or urlsplit(self.console_base_url).scheme == "https"
 
@@ -117,3 +146,7 @@ class ConsoleSettings(BaseSettings):
             text = (files("flows") / "data" / "clinics" / DEMO_CLINIC).read_text(encoding="utf-8")
             return load_clinic(text, source=f"flows/data/clinics/{DEMO_CLINIC}")
         return load_clinic(self.clinic_file.read_text(encoding="utf-8"), source=str(self.clinic_file))
+
+
+def _parts(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]

@@ -53,6 +53,18 @@ def upgrade(url: str, revision: str = "head") -> None:
         engine.dispose()
 
 
+def downgrade(url: str, revision: str) -> None:
+    """Undo migrations down to `revision`, in one transaction (for going back to an older Aftercare)."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            config = _config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, revision)
+    finally:
+        engine.dispose()
+
+
 def current(url: str) -> str | None:
     """The revision the database is at, or None for a database Alembic has never touched."""
     engine = make_engine(url)

@@ -25,7 +25,7 @@ from storage.models.escalations import Escalation, EscalationNote
 from storage.models.messages import InboundListener, InboundUpdate, OutboundMessage
 from storage.models.patients import Clinic, Episode, Invite, Patient
 from storage.models.protocols import ProtocolSnapshot
-from storage.models.staff import StaffSession, StaffUser
+from storage.models.staff import LoginThrottle, StaffSession, StaffUser
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -46,6 +46,7 @@ __all__ = [
     "InboundStatus",
     "InboundUpdate",
     "Invite",
+    "LoginThrottle",
     "MessagePurpose",
     "OutboundMessage",
     "OutboundStatus",

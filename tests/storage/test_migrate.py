@@ -12,7 +12,7 @@ from sqlmodel import SQLModel
 
 from storage.db import make_engine
 from storage.inbound import canonical_json, content_digest
-from storage.migrate import current, head, upgrade
+from storage.migrate import current, downgrade, head, upgrade
 
 
 def test_a_new_database_has_no_revision(empty_database_url: str) -> None:
@@ -99,5 +99,34 @@ def test_upgrading_to_0003_keeps_every_update_escalation_and_note(empty_database
                 ),
                 {"now": now},
             )
+    finally:
+        engine.dispose()
+
+
+def test_staff_accounts_survive_the_sign_in_hardening_migration_both_ways(empty_database_url: str) -> None:
+    """0004_staffauth drops the account-wide lock-out columns and adds two-factor sign-in's."""
+    upgrade(empty_database_url, "0003_inbound")
+    engine = make_engine(empty_database_url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO staff_user (username, password_hash, role, display_name, active, failed_logins, "
+                "locked_until, created_at) VALUES ('nina', '$argon2id$x', 'nurse', 'Nina', true, 3, NULL, "
+                "'2026-11-24 10:00:00+00:00')"
+            )
+        upgrade(empty_database_url, "0004_staffauth")
+        with engine.connect() as connection:
+            row = connection.exec_driver_sql(
+                "SELECT username, password_hash, totp_secret, totp_last_step FROM staff_user"
+            ).one()
+            assert tuple(row) == ("nina", "$argon2id$x", None, None)
+            assert "failed_logins" not in {c["name"] for c in inspect(connection).get_columns("staff_user")}
+        downgrade(empty_database_url, "0003_inbound")
+        with engine.connect() as connection:
+            row = connection.exec_driver_sql(
+                "SELECT username, failed_logins, locked_until FROM staff_user"
+            ).one()
+            assert tuple(row) == ("nina", 0, None)
+            assert "login_throttle" not in inspect(connection).get_table_names()
     finally:
         engine.dispose()
