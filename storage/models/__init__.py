@@ -22,6 +22,7 @@ from storage.models.enums import (
     StaffRole,
 )
 from storage.models.escalations import Escalation, EscalationNote
+from storage.models.heartbeats import ServiceHeartbeat
 from storage.models.messages import InboundUpdate, OutboundMessage
 from storage.models.patients import Clinic, Episode, Invite, Patient
 from storage.models.protocols import ProtocolSnapshot
@@ -51,6 +52,7 @@ __all__ = [
     "Patient",
     "PatientStatus",
     "ProtocolSnapshot",
+    "ServiceHeartbeat",
     "StaffRole",
     "StaffSession",
     "StaffUser",

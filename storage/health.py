@@ -1,0 +1,111 @@
+"""The figures behind the health check: what is waiting, and since when. Reads only; each one query.
+
+Every figure is a count and the time of its oldest row, read through an index on status, so a health check
+costs a few small index ranges however large the tables grow. Nothing here judges what is healthy
+(storage/health_check.py does) or reads the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, and_, col, func, or_, select
+
+from flows.levels import Level
+from storage.models import (
+    CheckIn,
+    CheckInStatus,
+    Episode,
+    EpisodeStatus,
+    Escalation,
+    EscalationStatus,
+    InboundStatus,
+    InboundUpdate,
+    OutboundMessage,
+    OutboundStatus,
+    Patient,
+    PatientStatus,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Backlog:
+    """How many rows wait, and since when the oldest has waited (None when none do)."""
+
+    count: int
+    oldest: datetime | None
+
+
+def updates_waiting(*, session: Session) -> Backlog:
+    """Updates recorded but not yet processed, by when they were received."""
+    query = select(func.count(), func.min(InboundUpdate.received_at)).where(
+        InboundUpdate.status == InboundStatus.RECEIVED
+    )
+    count, oldest = session.exec(query).one()
+    return Backlog(count=count, oldest=oldest)
+
+
+def updates_quarantined(*, session: Session) -> int:
+    """Updates that could not be processed (status failed): each a patient's message not understood."""
+    query = select(func.count()).where(InboundUpdate.status == InboundStatus.FAILED)
+    return session.exec(query).one()
+
+
+def quarantined_since(*, session: Session, since: datetime) -> int:
+    """How many updates were quarantined (marked failed) at or after `since`."""
+    query = select(func.count()).where(
+        InboundUpdate.status == InboundStatus.FAILED, col(InboundUpdate.processed_at) >= since
+    )
+    return session.exec(query).one()
+
+
+def outbox_unsent(*, session: Session, now: datetime) -> Backlog:
+    """Messages not yet sent that were due by `now` (queued, being sent, or waiting to be retried after a
+    failure), by when they were queued: how long the oldest patient or staff message has been held up.
+    A message given up (dead) is not here: it became an escalation."""
+    query = select(func.count(), func.min(OutboundMessage.created_at)).where(_unsent(now))
+    count, oldest = session.exec(query).one()
+    return Backlog(count=count, oldest=oldest)
+
+
+def checkins_due_not_begun(*, session: Session, now: datetime) -> Backlog:
+    """Check-ins due by `now` that the scheduler has not begun although the patient can be messaged (active,
+    with a chat, on an active episode), or whose claim ran out (its worker died), by when they fell due.
+    Check-ins of patients who cannot be messaged are not counted: waiting is right for them."""
+    reachable = (
+        select(Episode.id)
+        .join(Patient, col(Patient.id) == Episode.patient_id)
+        .where(
+            col(Episode.id) == CheckIn.episode_id,
+            Episode.status == EpisodeStatus.ACTIVE,
+            Patient.status == PatientStatus.ACTIVE,
+            col(Patient.telegram_chat_id).is_not(None),
+        )
+        .exists()
+    )
+    not_begun = or_(
+        and_(CheckIn.status == CheckInStatus.SCHEDULED, CheckIn.due_at <= now),
+        and_(CheckIn.status == CheckInStatus.SENDING, col(CheckIn.lease_until) <= now),
+    )
+    query = select(func.count(), func.min(CheckIn.due_at)).where(not_begun, reachable)
+    count, oldest = session.exec(query).one()
+    return Backlog(count=count, oldest=oldest)
+
+
+def unacknowledged_red_flags(*, session: Session) -> list[datetime]:
+    """When each open (not yet acknowledged) red escalation was raised, oldest first."""
+    query = (
+        select(Escalation.created_at)
+        .where(Escalation.status == EscalationStatus.OPEN, Escalation.level == Level.RED)
+        .order_by(col(Escalation.created_at))
+    )
+    return list(session.exec(query).all())
+
+
+def _unsent(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        col(OutboundMessage.status).in_([OutboundStatus.SENDING, OutboundStatus.FAILED]),
+        and_(OutboundMessage.status == OutboundStatus.PENDING, OutboundMessage.not_before <= now),
+    )
