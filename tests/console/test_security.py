@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -195,6 +196,8 @@ def test_outside_development_the_cookie_is_secure_and_host_only(sqlite_url: str,
         environment=Environment.PRODUCTION,
         bot_username="ClinicBot",
         console_base_url="https://console.example.nhs.uk",
+        console_secret_key="vG2mR8qLx0Tz4NcW7pHs1KdY9bEfJ3aU6o",  # production refuses a weak one
+        clinic_file=Path(__file__).parents[2] / "flows" / "data" / "clinics" / "uhp-pain-clinic.yaml",
     )
     app = create_app(settings, console.engine, clock=console.clock)
     console.staff("nina")
