@@ -29,6 +29,7 @@ from bot.clock import Clock
 from bot.conversation import Conversation
 from bot.desk import Desk
 from bot.handlers import register
+from bot.heartbeat import HeartbeatWriter
 from bot.inbound import ALLOWED_UPDATES, Inbound
 from bot.limits import SendLimits
 from bot.outbox import LEASE as OUTBOX_LEASE
@@ -38,6 +39,7 @@ from bot.scheduler import Scheduler, TickReport
 from bot.staff_alerts import StaffAlerts
 from bot.transport import AiohttpRequest, MessageSender
 from flows.clinic import Clinic
+from storage.heartbeats import Heartbeat
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 20
@@ -59,6 +61,7 @@ class Service:
     outbox: Outbox
     inbound: Inbound
     tick_seconds: float
+    polled: HeartbeatWriter  # each getUpdates answer, for the health check
 
     async def tick(self) -> TickReport:
         """One scheduler pass now (also what the JobQueue runs)."""
@@ -100,6 +103,7 @@ class Service:
                     await asyncio.wait_for(sender, timeout=SHUTDOWN_GRACE_SECONDS)
                 except TimeoutError:
                     log.warning("outbox still sending after %s s; stopping it", SHUTDOWN_GRACE_SECONDS)
+                await self.polled.settle()
                 await self.application.stop()
 
     async def poll(self, stop: asyncio.Event) -> None:
@@ -154,6 +158,7 @@ class Service:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
                 continue
+            self.polled.beat()  # Telegram answered: patients can be heard (an empty answer counts)
             if not updates:
                 delay = 1.0
                 continue
@@ -268,4 +273,5 @@ def build(
         outbox=outbox,
         inbound=inbound,
         tick_seconds=tick_seconds,
+        polled=HeartbeatWriter(engine=engine, name=Heartbeat.GET_UPDATES, now=clock.now),
     )

@@ -12,13 +12,13 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from bot.commands import db, demo, enrol, escalations, protocols, run, staff, triage
+from bot.commands import db, demo, enrol, escalations, health, protocols, run, staff, triage
 from bot.runtime import CompanionFactory
 from bot.settings import Settings
 from flows.production import one_line_each
 from flows.yamlsource import DataError
 
-SUBCOMMANDS = (run, demo, protocols, triage, db, enrol, escalations, staff)
+SUBCOMMANDS = (run, demo, protocols, triage, db, enrol, escalations, staff, health)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,6 +11,7 @@ import asyncio
 import hmac
 import json
 import logging
+from collections.abc import Callable
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -23,7 +24,10 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name, not a secret
 
 
-def create_webhook_app(inbound: Inbound, *, secret: str, path: str) -> tuple[Starlette, asyncio.Queue[int]]:
+def create_webhook_app(
+    inbound: Inbound, *, secret: str, path: str, on_accepted: Callable[[], None] | None = None
+) -> tuple[Starlette, asyncio.Queue[int]]:
+    """``on_accepted``: called after each POST with the right secret is recorded (the health heartbeat)."""
     queue: asyncio.Queue[int] = asyncio.Queue()
 
     async def receive(request: Request) -> Response:
@@ -37,6 +41,8 @@ def create_webhook_app(inbound: Inbound, *, secret: str, path: str) -> tuple[Sta
             return Response(status_code=400)
         for update_id in await asyncio.to_thread(inbound.record, [payload]):
             queue.put_nowait(update_id)
+        if on_accepted is not None:
+            on_accepted()
         return Response(status_code=200)
 
     return Starlette(routes=[Route(path, receive, methods=["POST"])]), queue

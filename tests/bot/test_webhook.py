@@ -8,14 +8,17 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 import httpx
 import pytest
 from sqlmodel import select
 
 from bot.emulator.server import start_server
+from bot.heartbeat import HeartbeatWriter
 from bot.webhook import SECRET_HEADER, create_webhook_app, process_forever
 from storage.db import session_scope
+from storage.heartbeats import Heartbeat, last_heartbeats
 from storage.models import InboundStatus, InboundUpdate
 from tests.bot.world import World
 
@@ -114,3 +117,32 @@ async def test_telegrams_webhook_delivery_reaches_the_bot_only_with_the_secret(
     assert welcome.text.startswith("A message from the Pain Clinic")
     assert [json.loads(row.payload_json)["update_id"] for row in _recorded(world)] == [1, 2]
     assert {row.status for row in _recorded(world)} == {InboundStatus.PROCESSED}
+
+
+async def test_an_accepted_post_is_the_webhooks_heartbeat_and_a_refused_one_is_not(world: World) -> None:
+    writer = HeartbeatWriter(engine=world.engine, name=Heartbeat.WEBHOOK, now=world.clock.now)
+    app, _ = create_webhook_app(world.service.inbound, secret=SECRET, path=PATH, on_accepted=writer.beat)
+    server = await start_server(app)
+    url = f"{server.base_url}{PATH}"
+
+    def beats() -> dict[str, datetime]:
+        with session_scope(world.engine) as session:
+            return last_heartbeats(session=session)
+
+    try:
+        async with httpx.AsyncClient() as client:
+            refused = await client.post(
+                url, json=_update(600, 700_000_998, "hi"), headers={SECRET_HEADER: "no"}
+            )
+            assert refused.status_code == 403
+            await writer.settle()
+            assert Heartbeat.WEBHOOK not in beats()
+            before = world.clock.now()
+            accepted = await client.post(
+                url, json=_update(601, 700_000_998, "hi"), headers={SECRET_HEADER: SECRET}
+            )
+            assert accepted.status_code == 200
+        await writer.settle()
+        assert before <= beats()[Heartbeat.WEBHOOK] <= world.clock.now()
+    finally:
+        await server.aclose()

@@ -44,6 +44,8 @@ ACTIONS = [
 ]
 ADMIN_ONLY = [path for path in PAGES + ACTIONS if path.startswith("/admin/")]
 PUBLIC = {("GET", "/login"), ("POST", "/login")}
+# No login, but only for this machine or HEALTH_ALLOW_FROM, never via a proxy: tests/console/test_health.py.
+OPERATOR = {("GET", "/healthz"), ("GET", "/metrics")}
 
 
 @pytest.fixture
@@ -78,7 +80,7 @@ def test_the_lists_above_cover_every_route_of_the_app(console: Console) -> None:
         for name, letter in short.items():
             path = path.replace(name, letter)
         found |= {(method.upper(), path) for method in operations}
-    assert found == {("GET", p) for p in PAGES} | {("POST", p) for p in ACTIONS} | PUBLIC
+    assert found == {("GET", p) for p in PAGES} | {("POST", p) for p in ACTIONS} | PUBLIC | OPERATOR
 
 
 @pytest.mark.parametrize("page", PAGES)
