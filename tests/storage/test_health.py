@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from flows.levels import Level
+from storage.checkins import claim_due_checkin_ids
 from storage.escalations import acknowledge_escalation, raise_escalation
 from storage.health import (
     Backlog,
@@ -101,6 +102,16 @@ def test_check_ins_due_but_not_begun_count_only_patients_who_can_be_messaged(ses
     late = checkins_due_not_begun(session=session, now=NOW + DAY + 20 * MINUTE)
     assert late == Backlog(count=1, oldest=connected.checkins[0].due_at)
     assert checkins_due_not_begun(session=session, now=NOW + 4 * DAY).count == 2
+
+
+def test_a_check_in_claimed_by_a_worker_that_died_counts_once_its_lease_runs_out(session: Session) -> None:
+    connected, _ = enrol_connected(session)
+    due = connected.checkins[0].due_at
+    claimed = claim_due_checkin_ids(session=session, now=due, owner="host-a:1", lease=5 * MINUTE, limit=10)
+    assert claimed == [connected.checkins[0].id]
+    session.commit()
+    assert checkins_due_not_begun(session=session, now=due + 4 * MINUTE).count == 0  # being begun
+    assert checkins_due_not_begun(session=session, now=due + 6 * MINUTE) == Backlog(count=1, oldest=due)
 
 
 def test_red_flags_not_yet_acknowledged_oldest_first(session: Session) -> None:
