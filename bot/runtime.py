@@ -30,16 +30,15 @@ from bot.app import Service, build
 from bot.clock import Clock
 from bot.emulator.emulator import Emulator
 from bot.emulator.server import RunningServer, serve, start_server
-from bot.heartbeat import HeartbeatWriter
+from bot.inbound import ALLOWED_UPDATES
 from bot.limits import SendLimits
 from bot.links import LOCAL_BOT_USERNAME, bot_username, invite_link
 from bot.settings import Settings
-from bot.webhook import create_webhook_app, process_forever
+from bot.webhook import create_webhook_app
 from bot.wording import when
 from flows.catalogue import bundled_protocols
 from storage.db import session_scope
 from storage.followup import enrol_on_protocol
-from storage.heartbeats import Heartbeat
 
 log = logging.getLogger(__name__)
 LOCAL_STAFF_GROUP = "Pain Clinic staff"
@@ -221,18 +220,14 @@ def _seconds(retry_after: float | timedelta) -> float:
 async def _start_webhook(settings: Settings, live: Running) -> None:
     assert settings.webhook_url and settings.webhook_secret
     path = urlparse(settings.webhook_url).path or "/"
-    heard = HeartbeatWriter(engine=live.service.engine, name=Heartbeat.WEBHOOK, now=live.service.clock.now)
-    app, queue = create_webhook_app(
-        live.service.inbound, secret=settings.webhook_secret, path=path, on_accepted=heard.beat
-    )
-    live.servers.append(await start_server(app, host=settings.webhook_listen, port=settings.webhook_port))
-    live.tasks.append(asyncio.create_task(process_forever(live.service.inbound, queue)))
+    # Processing is the Receiver's, started by Service.run (receiving) as for polling.
+    live.service.receiver.mode = "webhook"
+    app = create_webhook_app(live.service.receiver, secret=settings.webhook_secret, path=path)
     bot = live.service.application.bot
-    await bot.initialize()
+    await bot.initialize()  # the bot's id (getMe) names the updates it records
+    live.servers.append(await start_server(app, host=settings.webhook_listen, port=settings.webhook_port))
     await bot.set_webhook(
-        url=settings.webhook_url,
-        secret_token=settings.webhook_secret,
-        allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"],
+        url=settings.webhook_url, secret_token=settings.webhook_secret, allowed_updates=ALLOWED_UPDATES
     )
 
 

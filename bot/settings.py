@@ -73,7 +73,7 @@ class Settings(BaseSettings, HealthSettings):
 
     @property
     def receiving(self) -> Receiving:
-        """How updates reach the service (health judges the matching heartbeat)."""
+        """How updates reach the service (health judges silence by the matching threshold)."""
         return Receiving.WEBHOOK if self.webhook_url and not self.local_mode else Receiving.POLLING
 
     @cached_property

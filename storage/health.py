@@ -1,4 +1,5 @@
-"""The figures behind the health check: what is waiting, and since when. Reads only.
+"""The figures behind the health check beyond receiving (that is storage.inbound.inbound_health): messages
+unsent, check-ins overdue, red flags unacknowledged; what is waiting, and since when. Reads only.
 
 Every figure is a count and the time of its oldest row, read through an index on status, so a health check
 costs a few small index ranges however large the tables grow (bench/health.py). Nothing here judges what is
@@ -21,8 +22,6 @@ from storage.models import (
     EpisodeStatus,
     Escalation,
     EscalationStatus,
-    InboundStatus,
-    InboundUpdate,
     OutboundMessage,
     OutboundStatus,
     Patient,
@@ -39,29 +38,6 @@ class Backlog:
 
     count: int
     oldest: datetime | None
-
-
-def updates_waiting(*, session: Session) -> Backlog:
-    """Updates recorded but not yet processed, by when they were received."""
-    query = select(func.count(), func.min(InboundUpdate.received_at)).where(
-        InboundUpdate.status == InboundStatus.RECEIVED
-    )
-    count, oldest = session.exec(query).one()
-    return Backlog(count=count, oldest=oldest)
-
-
-def updates_quarantined(*, session: Session) -> int:
-    """Updates that could not be processed (status failed): each a patient's message not understood."""
-    query = select(func.count()).where(InboundUpdate.status == InboundStatus.FAILED)
-    return session.exec(query).one()
-
-
-def quarantined_since(*, session: Session, since: datetime) -> int:
-    """How many updates were quarantined (marked failed) at or after `since`."""
-    query = select(func.count()).where(
-        InboundUpdate.status == InboundStatus.FAILED, col(InboundUpdate.processed_at) >= since
-    )
-    return session.exec(query).one()
 
 
 def outbox_unsent(*, session: Session, now: datetime) -> Backlog:

@@ -1,23 +1,27 @@
 """Is the service hearing patients? The one health check `aftercare health`, /healthz and /metrics all run.
 
-`check_health` reads the figures (storage/health.py, storage/heartbeats.py) in one session and judges them
-against `HealthThresholds`; it reads no clock (``now`` is passed) and talks to nothing but the database.
-The service is *not hearing patients* when any of these holds (each threshold is a setting, see
-`HealthSettings` and docs/operations.md, "Health"):
+`check_health` reads the figures in one session and judges them against `HealthThresholds`; it reads no
+clock (``now`` is passed) and talks to nothing but the database. What concerns receiving (the last delivery
+from Telegram, updates waiting and quarantined, restarts of the processing task) comes from
+`storage.inbound.inbound_health`, which the receiving path itself keeps (bot/receiving.py); the rest from
+storage/health.py. The service is *not hearing patients* when any of these holds (each threshold is a
+setting, see `HealthSettings` and docs/operations.md, "Health"):
 
-- polling, and no getUpdates call has succeeded for HEALTH_POLLING_SILENCE_MINUTES (a long poll answers at
-  least every 20 seconds, even with nothing new, so silence means Telegram is not being heard);
-- webhook, and no POST has arrived for HEALTH_WEBHOOK_SILENCE_MINUTES (off by default: a quiet night sends
-  nothing);
+- polling, and Telegram has not answered a getUpdates for HEALTH_POLLING_SILENCE_MINUTES (a long poll
+  answers at least every 20 seconds, even with nothing new, so silence means Telegram is not being heard);
+- webhook, and no POST has been recorded for HEALTH_WEBHOOK_SILENCE_MINUTES (off by default: a quiet night
+  sends nothing);
 - an update has waited to be processed for longer than HEALTH_UPDATES_WAITING_MINUTES;
 - HEALTH_QUARANTINED_PER_HOUR or more updates could not be processed in the last hour;
 - the oldest unsent message has waited longer than HEALTH_OUTBOX_UNSENT_MINUTES;
 - a check-in a patient can be sent has been due for longer than HEALTH_CHECKINS_OVERDUE_MINUTES (the
   scheduler is not running).
 
-Red flags not yet acknowledged are reported (how many, the oldest, how many are past the clinic's target)
-but do not make the service unhealthy: a restart cannot acknowledge them, and nights and weekends are
-expected gaps. Watch them with their own alert (docs/operations.md).
+Reported but not judged: red flags not yet acknowledged (how many, the oldest, how many are past the
+clinic's target: a restart cannot acknowledge them, and nights and weekends are expected gaps), and restarts
+of the processing task (how many, the last, what it died of: it was started again by itself; if it keeps
+dying, updates wait and the updates-waiting figure fails). Watch both with their own alerts
+(docs/operations.md).
 """
 
 from __future__ import annotations
@@ -33,22 +37,14 @@ from sqlmodel import Session
 from flows.clinic import Clinic
 from flows.levels import Level
 from flows.targets import acknowledgement_clock
-from storage.health import (
-    Backlog,
-    checkins_due_not_begun,
-    outbox_unsent,
-    quarantined_since,
-    unacknowledged_red_flags,
-    updates_quarantined,
-    updates_waiting,
-)
-from storage.heartbeats import Heartbeat, last_heartbeats
+from storage.health import Backlog, checkins_due_not_begun, outbox_unsent, unacknowledged_red_flags
+from storage.inbound import inbound_health
 
 QUARANTINE_WINDOW = timedelta(hours=1)
 
 
 class Receiving(StrEnum):
-    """How Telegram's updates reach the service: which heartbeat says it is hearing patients."""
+    """How Telegram's updates reach the service (WEBHOOK_URL set or not): which silence threshold applies."""
 
     POLLING = "polling"
     WEBHOOK = "webhook"
@@ -114,12 +110,16 @@ class Problem:
 @dataclass(frozen=True, kw_only=True)
 class HealthReport:
     checked_at: datetime
-    receiving: Receiving
-    last_get_updates: datetime | None
-    last_webhook: datetime | None
+    receiving: Receiving  # as configured
+    last_delivery: datetime | None  # the last getUpdates Telegram answered, or webhook POST recorded
+    last_delivery_via: str | None  # "polling" or "webhook", as the receiving process last said
     updates_waiting: Backlog
-    quarantined: int
+    quarantined: int  # all time: each a patient's update not understood, for staff to read
     quarantined_last_hour: int
+    last_quarantined: datetime | None
+    processing_restarts: int  # all time: the processing task died and was started again
+    last_processing_restart: datetime | None
+    last_processing_restart_error: str | None  # the exception's type, never message text
     outbox_unsent: Backlog
     checkins_overdue: Backlog  # due and not begun, for patients who can be messaged
     red_flags_unacknowledged: Backlog  # not yet acknowledged, by when raised
@@ -145,12 +145,16 @@ class HealthReport:
             "checked_at": self.checked_at.isoformat(),
             "receiving": self.receiving.value,
             "problems": [{"figure": p.figure.value, "message": p.message} for p in self.problems],
-            "last_get_updates_age_seconds": self.age(self.last_get_updates),
-            "last_webhook_age_seconds": self.age(self.last_webhook),
+            "last_delivery_age_seconds": self.age(self.last_delivery),
+            "last_delivery_via": self.last_delivery_via,
             "updates_waiting": self.updates_waiting.count,
             "updates_waiting_oldest_age_seconds": self.age(self.updates_waiting.oldest),
             "quarantined": self.quarantined,
             "quarantined_last_hour": self.quarantined_last_hour,
+            "last_quarantined_age_seconds": self.age(self.last_quarantined),
+            "processing_restarts": self.processing_restarts,
+            "last_processing_restart_age_seconds": self.age(self.last_processing_restart),
+            "last_processing_restart_error": self.last_processing_restart_error,
             "outbox_unsent": self.outbox_unsent.count,
             "outbox_oldest_unsent_age_seconds": self.age(self.outbox_unsent.oldest),
             "checkins_overdue": self.checkins_overdue.count,
@@ -165,8 +169,9 @@ def check_health(
     *, session: Session, clinic: Clinic, receiving: Receiving, thresholds: HealthThresholds, now: datetime
 ) -> HealthReport:
     """Read every figure and judge it. ``receiving``: webhook when WEBHOOK_URL is set, else polling (someone
-    must poll, even if this worker does not: the heartbeats are shared by every worker on the database)."""
-    beats = last_heartbeats(session=session)
+    must poll, even if this worker does not: the receiving figures are in the database all workers share)."""
+    inbound = inbound_health(session=session)
+    recent = inbound_health(session=session, quarantined_since=now - QUARANTINE_WINDOW)
     reds = unacknowledged_red_flags(session=session)
     past_target = 0
     for raised_at in reds:
@@ -175,11 +180,15 @@ def check_health(
     figures: dict[str, Any] = {
         "checked_at": now,
         "receiving": receiving,
-        "last_get_updates": beats.get(Heartbeat.GET_UPDATES),
-        "last_webhook": beats.get(Heartbeat.WEBHOOK),
-        "updates_waiting": updates_waiting(session=session),
-        "quarantined": updates_quarantined(session=session),
-        "quarantined_last_hour": quarantined_since(session=session, since=now - QUARANTINE_WINDOW),
+        "last_delivery": inbound.last_delivery_at,
+        "last_delivery_via": inbound.mode,
+        "updates_waiting": Backlog(count=inbound.waiting, oldest=inbound.oldest_waiting_since),
+        "quarantined": inbound.quarantined,
+        "quarantined_last_hour": recent.quarantined,
+        "last_quarantined": inbound.last_quarantined_at,
+        "processing_restarts": inbound.processing_restarts,
+        "last_processing_restart": inbound.last_processing_restart_at,
+        "last_processing_restart_error": inbound.last_processing_restart_error,
         "outbox_unsent": outbox_unsent(session=session, now=now),
         "checkins_overdue": checkins_due_not_begun(session=session, now=now),
         "red_flags_unacknowledged": Backlog(count=len(reds), oldest=reds[0] if reds else None),
@@ -196,20 +205,16 @@ def _problems(report: HealthReport, thresholds: HealthThresholds) -> list[Proble
     def older(moment: datetime | None, limit: timedelta) -> bool:
         return moment is not None and now - moment > limit
 
+    last = report.last_delivery
     if report.receiving is Receiving.POLLING:
-        last = report.last_get_updates
         if last is None or older(last, thresholds.polling_silence):
             since = "never" if last is None else f"not for {_minutes(now - last)}"
             problems.append(
                 Problem(figure=Figure.RECEIVING, message=f"no getUpdates call has succeeded ({since})")
             )
-    elif thresholds.webhook_silence is not None:
-        last = report.last_webhook
-        if last is None or older(last, thresholds.webhook_silence):
-            since = "never" if last is None else f"none for {_minutes(now - last)}"
-            problems.append(
-                Problem(figure=Figure.RECEIVING, message=f"no webhook POST has arrived ({since})")
-            )
+    elif thresholds.webhook_silence is not None and (last is None or older(last, thresholds.webhook_silence)):
+        since = "never" if last is None else f"none for {_minutes(now - last)}"
+        problems.append(Problem(figure=Figure.RECEIVING, message=f"no webhook POST has arrived ({since})"))
     waiting = report.updates_waiting
     if waiting.oldest is not None and older(waiting.oldest, thresholds.updates_waiting):
         problems.append(

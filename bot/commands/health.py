@@ -69,24 +69,17 @@ def _unreadable(args: argparse.Namespace, message: str) -> int:
 def table(report: HealthReport) -> list[str]:
     """The figures as a table a person reads at a glance, the problems (if any) underneath."""
     flagged = {problem.figure for problem in report.problems}
-    receiving = (
-        ("last getUpdates answered", _ago(report, report.last_get_updates))
-        if report.receiving is Receiving.POLLING
-        else ("last webhook POST", _ago(report, report.last_webhook))
-    )
+    silence = "last getUpdates answered" if report.receiving is Receiving.POLLING else "last webhook POST"
     rows = [
         ("receiving", report.receiving.value, None),
-        (*receiving, "receiving"),
+        (silence, _delivery(report), "receiving"),
         (
             "updates waiting",
             _backlog(report, report.updates_waiting.count, report.updates_waiting.oldest),
             "updates_waiting",
         ),
-        (
-            "quarantined",
-            f"{report.quarantined} ({report.quarantined_last_hour} in the last hour)",
-            "quarantined",
-        ),
+        ("quarantined", _quarantined(report), "quarantined"),
+        ("processing restarts", _restarts(report), None),
         (
             "outbox unsent",
             _backlog(report, report.outbox_unsent.count, report.outbox_unsent.oldest),
@@ -114,6 +107,29 @@ def table(report: HealthReport) -> list[str]:
         lines += [f"  - {problem.message}" for problem in report.problems]
         lines.append("What to do about each: docs/operations.md, section Health.")
     return lines
+
+
+def _delivery(report: HealthReport) -> str:
+    """When Telegram was last heard, and how (if not as configured: the last process to receive said so)."""
+    heard = _ago(report, report.last_delivery)
+    via = report.last_delivery_via
+    return heard if via is None or via == report.receiving.value else f"{heard} (by {via})"
+
+
+def _quarantined(report: HealthReport) -> str:
+    text = f"{report.quarantined} ({report.quarantined_last_hour} in the last hour)"
+    return (
+        text
+        if report.last_quarantined is None
+        else f"{text}, the last {_ago(report, report.last_quarantined)}"
+    )
+
+
+def _restarts(report: HealthReport) -> str:
+    if report.processing_restarts == 0:
+        return "0"
+    last = _ago(report, report.last_processing_restart)
+    return f"{report.processing_restarts}, the last {last} ({report.last_processing_restart_error})"
 
 
 def _ago(report: HealthReport, moment: datetime | None) -> str:

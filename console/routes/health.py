@@ -17,7 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -82,7 +82,7 @@ class HealthMetrics(Collector):
     def __init__(self, state: ConsoleState) -> None:
         self.state = state
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         try:
             report = _check(self.state)
         except SQLAlchemyError:
@@ -97,16 +97,25 @@ class HealthMetrics(Collector):
         for figure in Figure:
             problem.add_metric([figure.value], int(figure in flagged))
         yield problem
-        received = GaugeMetricFamily(
-            "aftercare_last_received_age_seconds",
-            "seconds since Telegram was last heard (absent: never)",
-            labels=["via"],
+        age = report.age(report.last_delivery)
+        if age is not None:  # absent: Telegram never heard
+            yield _gauge(
+                "aftercare_last_delivery_age_seconds",
+                "seconds since Telegram last answered a getUpdates or a webhook POST was recorded",
+                age,
+            )
+        yield CounterMetricFamily(
+            "aftercare_processing_restarts",
+            "times the task processing updates died and was started again (all time)",
+            value=report.processing_restarts,
         )
-        for via, moment in (("getUpdates", report.last_get_updates), ("webhook", report.last_webhook)):
-            age = report.age(moment)
-            if age is not None:
-                received.add_metric([via], age)
-        yield received
+        restarted = report.age(report.last_processing_restart)
+        if restarted is not None:
+            yield _gauge(
+                "aftercare_last_processing_restart_age_seconds",
+                "seconds since the task processing updates was last started again",
+                restarted,
+            )
         for name, help_text, count, oldest in (
             (
                 "updates_waiting",

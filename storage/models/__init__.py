@@ -22,8 +22,7 @@ from storage.models.enums import (
     StaffRole,
 )
 from storage.models.escalations import Escalation, EscalationNote
-from storage.models.heartbeats import ServiceHeartbeat
-from storage.models.messages import InboundUpdate, OutboundMessage
+from storage.models.messages import InboundListener, InboundUpdate, OutboundMessage
 from storage.models.patients import Clinic, Episode, Invite, Patient
 from storage.models.protocols import ProtocolSnapshot
 from storage.models.staff import StaffSession, StaffUser
@@ -43,6 +42,7 @@ __all__ = [
     "EscalationNote",
     "EscalationOutcome",
     "EscalationStatus",
+    "InboundListener",
     "InboundStatus",
     "InboundUpdate",
     "Invite",
@@ -52,7 +52,6 @@ __all__ = [
     "Patient",
     "PatientStatus",
     "ProtocolSnapshot",
-    "ServiceHeartbeat",
     "StaffRole",
     "StaffSession",
     "StaffUser",

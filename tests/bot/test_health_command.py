@@ -11,7 +11,7 @@ import pytest
 
 from bot.cli import main
 from storage.db import make_engine, session_scope
-from storage.heartbeats import Heartbeat, record_heartbeat
+from storage.inbound import note_delivery, note_processing_restart
 from storage.messages import enqueue_message
 from storage.migrate import upgrade
 from storage.models import MessagePurpose
@@ -39,13 +39,30 @@ def database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
     return url
 
 
-def record(url: str, *, polled_ago: timedelta, message_queued_ago: timedelta | None = None) -> None:
+BOT = 5_000_000_001
+
+
+def record(
+    url: str,
+    *,
+    polled_ago: timedelta,
+    message_queued_ago: timedelta | None = None,
+    restarted_ago: timedelta | None = None,
+) -> None:
     """What a running service would have left in the database, `ago` before the real clock's now."""
     now = datetime.now(UTC)
     engine = make_engine(url)
     try:
         with session_scope(engine) as session:
-            record_heartbeat(session, name=Heartbeat.GET_UPDATES, at=now - polled_ago)
+            note_delivery(session=session, bot_id=BOT, mode="polling", now=now - polled_ago)
+            if restarted_ago is not None:
+                note_processing_restart(
+                    session=session,
+                    bot_id=BOT,
+                    mode="polling",
+                    error="OperationalError",
+                    now=now - restarted_ago,
+                )
             if message_queued_ago is not None:
                 enqueue_message(
                     session=session,
@@ -73,13 +90,19 @@ def test_a_service_hearing_patients_exits_0_with_a_readable_table(
     assert ": HEALTHY" in out.splitlines()[0]
     rows = {line.split()[0]: line for line in out.splitlines()[2:] if line.strip()}
     assert "ok" in rows["last"] and "s ago" in rows["last"]
+    assert rows["processing"].split()[-1] == "0"
     assert "PROBLEM" not in out
 
 
 def test_a_service_not_hearing_patients_exits_1_and_says_why(
     capsys: pytest.CaptureFixture[str], database: str
 ) -> None:
-    record(database, polled_ago=timedelta(minutes=30), message_queued_ago=timedelta(minutes=20))
+    record(
+        database,
+        polled_ago=timedelta(minutes=30),
+        message_queued_ago=timedelta(minutes=20),
+        restarted_ago=timedelta(minutes=3),
+    )
     code, out, _ = run(capsys, "health")
     assert code == 1
     assert ": NOT HEARING PATIENTS" in out.splitlines()[0]
@@ -87,11 +110,16 @@ def test_a_service_not_hearing_patients_exits_1_and_says_why(
     assert "  - 1 message(s) not sent, the oldest queued 20 min ago" in out
     [outbox] = [line for line in out.splitlines() if line.strip().startswith("outbox unsent")]
     assert "PROBLEM" in outbox and "1, the oldest 20 min" in outbox
+    [restarts] = [line for line in out.splitlines() if line.strip().startswith("processing restarts")]
+    assert "PROBLEM" not in restarts and restarts.endswith("1, the last 3 min ago (OperationalError)")
     code, out, _ = run(capsys, "health", "--json")
     report = json.loads(out)
     assert code == 1 and report["status"] == "not hearing patients"
     assert [p["figure"] for p in report["problems"]] == ["receiving", "outbox"]
     assert report["outbox_unsent"] == 1 and report["outbox_oldest_unsent_age_seconds"] >= 20 * 60
+    assert (
+        report["processing_restarts"] == 1 and report["last_processing_restart_error"] == "OperationalError"
+    )
 
 
 def test_a_database_that_cannot_be_read_is_not_hearing_patients(

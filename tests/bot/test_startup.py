@@ -1,5 +1,5 @@
 """Starting while Telegram cannot be reached: getMe again with capped exponential back-off, each wait logged,
-instead of exiting; a refused token stops at once with one line. And the receiving loop's heartbeat."""
+instead of exiting; a refused token stops at once with one line, and `aftercare run` then polls."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,12 +20,10 @@ from sqlalchemy import Engine
 from telegram import Bot
 
 from bot.emulator import Emulator, FaultKind, RunningServer, serve
-from bot.heartbeat import HeartbeatWriter
 from bot.runtime import wait_for_telegram
 from storage.db import make_engine, session_scope
-from storage.heartbeats import Heartbeat, last_heartbeats
+from storage.inbound import inbound_health
 from storage.migrate import upgrade
-from tests.bot.world import World
 
 WAIT = re.compile(r"trying (?:getMe )?again in ([0-9.e-]+) s")
 
@@ -128,7 +125,7 @@ async def test_aftercare_run_waits_for_telegram_instead_of_exiting_then_polls(
         )
     try:
         await emulator.wait_until(
-            lambda: process.poll() is not None or Heartbeat.GET_UPDATES in _beats(engine),
+            lambda: process.poll() is not None or _telegram_answered(engine),
             timeout=60,
             what="the service to reach Telegram and poll",
         )
@@ -144,32 +141,7 @@ async def test_aftercare_run_waits_for_telegram_instead_of_exiting_then_polls(
     assert process.returncode == 0 and "stopped cleanly" in said, said
 
 
-def _beats(engine: Engine) -> dict[str, datetime]:
+def _telegram_answered(engine: Engine) -> bool:
+    """What health reads: Telegram answered a getUpdates of this service."""
     with session_scope(engine) as session:
-        return last_heartbeats(session=session)
-
-
-async def test_each_getupdates_answer_is_the_polling_heartbeat(world: World) -> None:
-    await world.join()
-    await world.until(lambda: Heartbeat.GET_UPDATES in _beats(world.engine), "the polling heartbeat")
-    beat = _beats(world.engine)[Heartbeat.GET_UPDATES]
-    assert beat <= world.clock.now() and Heartbeat.WEBHOOK not in _beats(world.engine)
-
-
-async def test_the_heartbeat_writes_at_most_every_30_seconds(database_file: str) -> None:
-    engine = make_engine(database_file)
-    now = datetime.fromisoformat("2026-11-23T09:00:00+00:00")
-    writer = HeartbeatWriter(engine=engine, name=Heartbeat.GET_UPDATES, now=lambda: now)
-    try:
-        writer.beat()
-        await writer.settle()
-        now += timedelta(seconds=29)
-        writer.beat()  # a busy poller: nothing written
-        await writer.settle()
-        assert _beats(engine) == {Heartbeat.GET_UPDATES: now - timedelta(seconds=29)}
-        now += timedelta(seconds=1)
-        writer.beat()
-        await writer.settle()
-        assert _beats(engine) == {Heartbeat.GET_UPDATES: now}
-    finally:
-        engine.dispose()
+        return inbound_health(session=session).last_delivery_at is not None

@@ -12,12 +12,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from console.app import create_app
 from storage.db import make_engine, session_scope
-from storage.heartbeats import Heartbeat, record_heartbeat
+from storage.inbound import note_delivery, note_processing_restart
 from storage.messages import enqueue_message
 from storage.models import MessagePurpose
 from tests.console.conftest import BASE_URL, Console, make_settings
 
 LOOPBACK = ("127.0.0.1", 50000)
+BOT = 5_000_000_001
 
 
 def client(console: Console, address: tuple[str, int] = LOOPBACK, **headers: str) -> TestClient:
@@ -26,7 +27,7 @@ def client(console: Console, address: tuple[str, int] = LOOPBACK, **headers: str
 
 def polled(console: Console, ago: timedelta = timedelta(seconds=10)) -> None:
     with session_scope(console.engine) as session:
-        record_heartbeat(session, name=Heartbeat.GET_UPDATES, at=console.clock.now - ago)
+        note_delivery(session=session, bot_id=BOT, mode="polling", now=console.clock.now - ago)
 
 
 def metrics(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -61,6 +62,13 @@ def test_metrics_give_the_same_figures_in_prometheus_text(console: Console) -> N
             purpose=MessagePurpose.CHECKIN_QUESTION,
             now=console.clock.now - timedelta(minutes=20),
         )
+        note_processing_restart(
+            session=session,
+            bot_id=BOT,
+            mode="polling",
+            error="OperationalError",
+            now=console.clock.now - timedelta(minutes=3),
+        )
     console.escalate(console.enrol(), minutes_ago=30)  # Tuesday 09:30, in office hours
     response = client(console).get("/metrics")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain; version=")
@@ -69,8 +77,9 @@ def test_metrics_give_the_same_figures_in_prometheus_text(console: Console) -> N
     assert figures[("aftercare_database_readable", ())] == 1
     assert figures[("aftercare_health_problem", (("figure", "outbox"),))] == 1
     assert figures[("aftercare_health_problem", (("figure", "receiving"),))] == 0
-    assert figures[("aftercare_last_received_age_seconds", (("via", "getUpdates"),))] == 30
-    assert ("aftercare_last_received_age_seconds", (("via", "webhook"),)) not in figures  # never
+    assert figures[("aftercare_last_delivery_age_seconds", ())] == 30
+    assert figures[("aftercare_processing_restarts_total", ())] == 1  # shown, not judged: it restarted
+    assert figures[("aftercare_last_processing_restart_age_seconds", ())] == 3 * 60
     assert figures[("aftercare_outbox_unsent", ())] == 1
     assert figures[("aftercare_outbox_unsent_oldest_age_seconds", ())] == 20 * 60
     assert figures[("aftercare_updates_waiting", ())] == 0

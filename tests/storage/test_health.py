@@ -1,4 +1,5 @@
-"""The health check's figures (storage/health.py), on SQLite and PostgreSQL: what waits, and since when."""
+"""The health check's figures (storage/health.py), on SQLite and PostgreSQL: what waits, and since when.
+Receiving's figures (updates waiting and quarantined) are storage.inbound.inbound_health's, tested with it."""
 
 from __future__ import annotations
 
@@ -9,48 +10,13 @@ from sqlmodel import Session
 from flows.levels import Level
 from storage.checkins import claim_due_checkin_ids
 from storage.escalations import acknowledge_escalation, raise_escalation
-from storage.health import (
-    Backlog,
-    checkins_due_not_begun,
-    outbox_unsent,
-    quarantined_since,
-    unacknowledged_red_flags,
-    updates_quarantined,
-    updates_waiting,
-)
-from storage.inbound import mark_inbound_failed, record_inbound_update, take_inbound_update
+from storage.health import Backlog, checkins_due_not_begun, outbox_unsent, unacknowledged_red_flags
 from storage.messages import claim_outbound, enqueue_message, mark_dead, mark_retry, mark_sent
 from storage.models import AckChannel, MessagePurpose, PatientStatus
 from storage.patients import set_patient_status
 from tests.storage.factories import DAY, HOUR, NOW, enrol, enrol_connected
 
 MINUTE = timedelta(minutes=1)
-
-
-def _received(session: Session, update_id: int, *, at: timedelta) -> None:
-    record_inbound_update(
-        session=session,
-        update_id=update_id,
-        chat_id=8_000_000_001,
-        kind="message",
-        payload_json="{}",
-        now=NOW + at,
-    )
-
-
-def test_updates_waiting_and_quarantined(session: Session) -> None:
-    assert updates_waiting(session=session) == Backlog(count=0, oldest=None)
-    _received(session, 1, at=timedelta(0))
-    _received(session, 2, at=MINUTE)
-    _received(session, 3, at=2 * MINUTE)
-    _received(session, 4, at=3 * MINUTE)
-    take_inbound_update(session=session, update_id=1, now=NOW + 4 * MINUTE)  # processed
-    mark_inbound_failed(session=session, update_id=2, error="ValueError", now=NOW + 5 * MINUTE)
-    session.commit()
-    assert updates_waiting(session=session) == Backlog(count=2, oldest=NOW + 2 * MINUTE)
-    assert updates_quarantined(session=session) == 1
-    assert quarantined_since(session=session, since=NOW + 5 * MINUTE) == 1
-    assert quarantined_since(session=session, since=NOW + 6 * MINUTE) == 0
 
 
 def _queue(session: Session, chat_id: int, *, at: timedelta) -> int:

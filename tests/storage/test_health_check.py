@@ -15,13 +15,19 @@ from flows.clinic import Clinic, load_clinic
 from flows.levels import Level
 from storage.escalations import raise_escalation
 from storage.health_check import Figure, HealthReport, HealthThresholds, Receiving, check_health
-from storage.heartbeats import Heartbeat, record_heartbeat
-from storage.inbound import mark_inbound_failed, record_inbound_update
+from storage.inbound import (
+    canonical_json,
+    note_delivery,
+    note_processing_restart,
+    quarantine_inbound_update,
+    record_inbound_update,
+)
 from storage.messages import enqueue_message
 from storage.models import MessagePurpose
 from tests.storage.factories import DAY, NOW, enrol, enrol_connected
 
 MINUTE = timedelta(minutes=1)
+BOT = 5_000_000_001
 MONDAY_9AM = datetime.fromisoformat("2026-11-23T09:00:00+00:00")  # London is on GMT: office hours open
 
 
@@ -50,7 +56,21 @@ def check(
 
 
 def polled(session: Session, at: datetime) -> None:
-    record_heartbeat(session, name=Heartbeat.GET_UPDATES, at=at)
+    note_delivery(session=session, bot_id=BOT, mode="polling", now=at)
+
+
+def received(session: Session, update_id: int, at: datetime) -> int:
+    row_id = record_inbound_update(
+        session=session,
+        bot_id=BOT,
+        update_id=update_id,
+        chat_id=1,
+        kind="message",
+        payload_json=canonical_json({"update_id": update_id}),
+        now=at,
+    )
+    assert row_id is not None
+    return row_id
 
 
 def figures(report: HealthReport) -> list[Figure]:
@@ -61,7 +81,9 @@ def test_a_service_that_polls_and_has_nothing_waiting_is_healthy(session: Sessio
     polled(session, NOW - timedelta(seconds=30))
     report = check(session, clinic, NOW)
     assert report.healthy and report.status == "healthy" and report.problems == ()
-    assert report.as_json()["last_get_updates_age_seconds"] == 30
+    assert report.as_json()["last_delivery_age_seconds"] == 30
+    assert report.as_json()["last_delivery_via"] == "polling"
+    assert report.as_json()["processing_restarts"] == 0
     assert (
         report.as_json()["updates_waiting"] == 0
         and report.as_json()["outbox_oldest_unsent_age_seconds"] is None
@@ -81,7 +103,7 @@ def test_polling_that_has_not_succeeded_for_five_minutes_is_not_hearing_patients
 
 
 def test_webhook_silence_is_judged_only_when_asked_for(session: Session, clinic: Clinic) -> None:
-    record_heartbeat(session, name=Heartbeat.WEBHOOK, at=NOW - 3 * 60 * MINUTE)
+    note_delivery(session=session, bot_id=BOT, mode="webhook", now=NOW - 3 * 60 * MINUTE)
     assert check(session, clinic, NOW, receiving=Receiving.WEBHOOK).healthy  # a quiet night is normal
     strict = HealthThresholds(webhook_silence=timedelta(hours=2))
     report = check(session, clinic, NOW, receiving=Receiving.WEBHOOK, thresholds=strict)
@@ -94,9 +116,7 @@ def test_an_update_waiting_to_be_processed_for_over_five_minutes_is_a_problem(
     session: Session, clinic: Clinic
 ) -> None:
     polled(session, NOW)
-    record_inbound_update(
-        session=session, update_id=7, chat_id=1, kind="message", payload_json="{}", now=NOW - 4 * MINUTE
-    )
+    received(session, 7, NOW - 4 * MINUTE)
     assert check(session, clinic, NOW).healthy
     report = check(session, clinic, NOW + 2 * MINUTE)
     assert figures(report) == [Figure.UPDATES_WAITING]
@@ -105,10 +125,11 @@ def test_an_update_waiting_to_be_processed_for_over_five_minutes_is_a_problem(
 
 def test_an_update_quarantined_in_the_last_hour_is_a_problem(session: Session, clinic: Clinic) -> None:
     polled(session, NOW + 2 * 60 * MINUTE)
-    record_inbound_update(session=session, update_id=8, chat_id=1, kind="message", payload_json="{}", now=NOW)
-    mark_inbound_failed(session=session, update_id=8, error="KeyError", now=NOW)
+    row_id = received(session, 8, NOW)
+    quarantine_inbound_update(session=session, row_id=row_id, reason="KeyError", now=NOW)
     report = check(session, clinic, NOW + 30 * MINUTE)
     assert figures(report) == [Figure.QUARANTINED] and report.quarantined == 1
+    assert report.as_json()["last_quarantined_age_seconds"] == 30 * 60
     later = check(session, clinic, NOW + 61 * MINUTE)  # still counted, no longer recent
     assert later.healthy and later.quarantined == 1 and later.quarantined_last_hour == 0
     off = HealthThresholds(quarantined_per_hour=0)
@@ -159,12 +180,26 @@ def test_red_flags_unacknowledged_are_reported_with_the_clinics_target_but_do_no
     assert report.as_json()["red_flags_unacknowledged_oldest_age_seconds"] == 90 * 60
 
 
-def test_every_figure_at_once_is_listed_in_a_fixed_order(session: Session, clinic: Clinic) -> None:
-    record_inbound_update(session=session, update_id=9, chat_id=1, kind="message", payload_json="{}", now=NOW)
-    record_inbound_update(
-        session=session, update_id=10, chat_id=1, kind="message", payload_json="{}", now=NOW
+def test_processing_restarts_are_reported_with_the_last_one_but_do_not_fail_the_check(
+    session: Session, clinic: Clinic
+) -> None:
+    """The processing task started itself again; if it keeps dying, updates wait and that figure fails."""
+    polled(session, NOW)
+    note_processing_restart(session=session, bot_id=BOT, mode="polling", error="OperationalError", now=NOW)
+    note_processing_restart(
+        session=session, bot_id=BOT, mode="polling", error="RuntimeError", now=NOW + MINUTE
     )
-    mark_inbound_failed(session=session, update_id=10, error="KeyError", now=NOW + DAY)
+    report = check(session, clinic, NOW + 2 * MINUTE)
+    assert report.healthy and report.processing_restarts == 2
+    assert report.as_json()["last_processing_restart_age_seconds"] == 60
+    assert report.as_json()["last_processing_restart_error"] == "RuntimeError"
+
+
+def test_every_figure_at_once_is_listed_in_a_fixed_order(session: Session, clinic: Clinic) -> None:
+    received(session, 9, NOW)
+    quarantine_inbound_update(
+        session=session, row_id=received(session, 10, NOW), reason="KeyError", now=NOW + DAY
+    )
     enqueue_message(session=session, chat_id=1, text="Hello", purpose=MessagePurpose.REPLY, now=NOW)
     enrol_connected(session)
     report = check(session, clinic, NOW + DAY + 20 * MINUTE)
