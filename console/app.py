@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from console import formatting
-from console.routes import account, admin, auth, enrol, escalations, patients
+from console.routes import account, admin, auth, enrol, escalations, health, patients
 from console.security import SecurityHeadersMiddleware
 from console.settings import ConsoleSettings
 from console.web import ConsoleState, LoginRequired, render
@@ -45,7 +45,7 @@ def create_app(
     app.state.console = state
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
-    for module in (auth, account, escalations, patients, enrol, admin):
+    for module in (auth, account, escalations, patients, enrol, admin, health):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _to_login)
     app.add_exception_handler(StarletteHTTPException, _error_page)

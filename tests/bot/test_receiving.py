@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -236,3 +237,25 @@ async def test_stopping_drains_what_is_under_way_and_ends_cleanly_even_if_a_part
             select(OutboundMessage).where(col(OutboundMessage.status) != OutboundStatus.SENT)
         ).all()
     assert unsent == []  # the urgent advice and the staff alert both went before it ended
+
+
+@pytest.mark.parametrize("polling", [False])  # no poller of the world's own noting deliveries meanwhile
+async def test_telegram_answering_is_noted_for_health_at_most_every_5_seconds(world: World) -> None:
+    """Each empty long poll answers within 20 s, and health only needs minutes: not a write for each."""
+    receiver = world.service.receiver
+
+    def last_delivery() -> datetime | None:
+        with session_scope(world.engine) as session:
+            return inbound_health(session=session).last_delivery_at
+
+    assert last_delivery() is None
+    await receiver.accept([])
+    first = last_delivery()
+    assert first is not None
+    world.clock.advance(timedelta(seconds=4))
+    await receiver.accept([])  # a busy poller: nothing written
+    assert last_delivery() == first
+    world.clock.advance(timedelta(seconds=1))
+    await receiver.accept([])
+    later = last_delivery()
+    assert later is not None and later - first >= timedelta(seconds=5)

@@ -172,3 +172,26 @@ async def test_a_processing_task_that_dies_is_restarted_and_later_updates_are_pr
     with session_scope(world.engine) as session:
         health = inbound_health(session=session)
     assert (health.mode, health.processing_restarts, health.waiting) == ("webhook", 1, 0)
+
+
+async def test_an_accepted_post_is_noted_as_a_delivery_for_health_and_a_refused_one_is_not(
+    world: World, webhook: str
+) -> None:
+    def health() -> Any:
+        with session_scope(world.engine) as session:
+            return inbound_health(session=session)
+
+    async with httpx.AsyncClient() as client:
+        refused = await client.post(
+            webhook, json=_update(600, 700_000_998, "hi"), headers={SECRET_HEADER: "no"}
+        )
+        assert refused.status_code == 403
+        assert health().last_delivery_at is None
+        before = world.clock.now()
+        accepted = await client.post(
+            webhook, json=_update(601, 700_000_998, "hi"), headers={SECRET_HEADER: SECRET}
+        )
+        assert accepted.status_code == 200
+    noted = health()
+    assert noted.mode == "webhook"
+    assert noted.last_delivery_at is not None and before <= noted.last_delivery_at <= world.clock.now()

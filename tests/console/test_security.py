@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -48,6 +49,8 @@ ACTIONS = [
 ]
 ADMIN_ONLY = [path for path in PAGES + ACTIONS if path.startswith("/admin/")]
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/login/code")}
+# No login, but only for this machine or HEALTH_ALLOW_FROM, never via a proxy: tests/console/test_health.py.
+OPERATOR = {("GET", "/healthz"), ("GET", "/metrics")}
 
 
 @pytest.fixture
@@ -101,7 +104,7 @@ def test_the_lists_above_cover_every_route_of_the_app(console: Console) -> None:
         for name, letter in short.items():
             path = path.replace(name, letter)
         found |= {(method.upper(), path) for method in operations}
-    assert found == {("GET", p) for p in PAGES} | {("POST", p) for p in ACTIONS} | PUBLIC
+    assert found == {("GET", p) for p in PAGES} | {("POST", p) for p in ACTIONS} | PUBLIC | OPERATOR
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -239,6 +242,8 @@ def test_outside_development_the_cookie_is_secure_and_host_only(sqlite_url: str,
         environment=Environment.PRODUCTION,
         bot_username="ClinicBot",
         console_base_url="https://console.example.nhs.uk",
+        console_secret_key="vG2mR8qLx0Tz4NcW7pHs1KdY9bEfJ3aU6o",  # production refuses a weak one
+        clinic_file=Path(__file__).parents[2] / "flows" / "data" / "clinics" / "uhp-pain-clinic.yaml",
     )
     app = create_app(settings, console.engine, clock=console.clock)
     console.staff("nina")
