@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from collections.abc import Sequence
@@ -37,12 +38,7 @@ def console_companion(settings: Settings, engine: Engine, clock: Clock) -> Compa
         "Log in with an account made by `aftercare staff add --username NAME --role admin`.",
     )
     if settings.local_mode:
-        nurse = _demo_account(engine, DEMO_NURSE, StaffRole.NURSE, "Demo nurse")
-        admin = _demo_account(engine, DEMO_ADMIN, StaffRole.ADMIN, "Demo admin")
-        notes = (
-            f"Local mode: log in as '{DEMO_NURSE}' with password '{nurse}' (new at every start);",
-            f"  for the staff and audit pages, '{DEMO_ADMIN}' with password '{admin}'.",
-        )
+        notes = demo_login_notes(engine, with_admin=os.environ.get(DEMO_ADMIN_ASKED) == "1")
     return Companion(
         name="Staff console",
         url=console_settings.console_base_url + "/",
@@ -51,6 +47,22 @@ def console_companion(settings: Settings, engine: Engine, clock: Clock) -> Compa
         app=app,
         notes=notes,
     )
+
+
+DEMO_ADMIN_ASKED = "AFTERCARE_DEMO_ADMIN"  # =1: local mode also makes and prints a demo admin
+
+
+def demo_login_notes(engine: Engine, *, with_admin: bool) -> tuple[str, ...]:
+    """Local mode's banner lines for the console. The demo nurse always; the demo admin (staff and audit
+    pages) only when asked for with AFTERCARE_DEMO_ADMIN=1, so the everyday login is not an admin's."""
+    nurse = _demo_account(engine, DEMO_NURSE, StaffRole.NURSE, "Demo nurse")
+    notes = [f"Local mode: log in as '{DEMO_NURSE}' with password '{nurse}' (new at every start)."]
+    if with_admin:
+        admin = _demo_account(engine, DEMO_ADMIN, StaffRole.ADMIN, "Demo admin")
+        notes.append(f"  For the staff and audit pages, '{DEMO_ADMIN}' with password '{admin}'.")
+    else:
+        notes.append(f"  For the staff and audit pages, start with {DEMO_ADMIN_ASKED}=1 for a demo admin.")
+    return tuple(notes)
 
 
 def _demo_account(engine: Engine, username: str, role: StaffRole, display_name: str) -> str:

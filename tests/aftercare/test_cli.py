@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from aftercare.cli import DEMO_ADMIN, DEMO_NURSE, _demo_account
+from aftercare.cli import DEMO_ADMIN, DEMO_NURSE, _demo_account, demo_login_notes
 from storage.db import session_scope
 from storage.models import StaffRole
 from storage.passwords import verify_password
@@ -23,3 +23,13 @@ def test_the_demo_nurse_is_a_nurse_and_the_admin_a_separate_account(engine: Engi
         assert verify_password(as_nurse.password_hash, again)
         assert not verify_password(as_nurse.password_hash, nurse)
         assert verify_password(as_admin.password_hash, admin)
+
+
+def test_the_demo_admin_is_printed_only_when_asked_for(engine: Engine) -> None:
+    everyday = demo_login_notes(engine, with_admin=False)
+    assert "'nurse' with password" in everyday[0]
+    assert not any("'admin' with password" in line for line in everyday)
+    with session_scope(engine) as session:
+        assert staff_user_by_username(session=session, username=DEMO_ADMIN) is None  # not even made
+    asked = demo_login_notes(engine, with_admin=True)
+    assert any("'admin' with password" in line for line in asked)
