@@ -20,7 +20,7 @@ from importlib.resources import files
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flows.clinic import Clinic, load_clinic
@@ -82,13 +82,14 @@ class ConsoleSettings(BaseSettings, HealthSettings):
 
     @field_validator("console_trusted_proxies", "health_allow_from")
     @classmethod
-    def _networks(cls, value: str) -> str:
+    def _networks(cls, value: str, info: ValidationInfo) -> str:
         for part in _parts(value):
             try:
                 ipaddress.ip_network(part, strict=False)
             except ValueError:
                 raise ValueError(
-                    f"{part!r} is not an IP address or network, e.g. 127.0.0.1, ::1, 10.0.0.5 or 10.1.0.0/16"
+                    f"{(info.field_name or '').upper()}: {part!r} is not an IP address or network, e.g. "
+                    "127.0.0.1, ::1, 10.0.0.5 or 10.1.0.0/16"
                 ) from None
         return value
 

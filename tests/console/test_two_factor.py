@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pyotp
@@ -159,6 +160,8 @@ def test_in_production_an_admin_without_two_factor_sign_in_is_told_how_to_enrol(
         environment=Environment.PRODUCTION,
         bot_username="ClinicBot",
         console_base_url=PRODUCTION_URL,
+        console_secret_key="vG2mR8qLx0Tz4NcW7pHs1KdY9bEfJ3aU6o",  # production refuses a weak one
+        clinic_file=Path(__file__).parents[2] / "flows" / "data" / "clinics" / "uhp-pain-clinic.yaml",
     )
     app = create_app(settings, console.engine, clock=console.clock)
     console.staff("ada", StaffRole.ADMIN)
