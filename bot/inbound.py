@@ -40,7 +40,7 @@ from storage.inbound import (
     unprocessed_updates,
 )
 from storage.messages import ClaimedMessage, enqueue_message, queued_in
-from storage.models import MessagePurpose
+from storage.models import MessagePurpose, Priority
 from storage.patients import patient_for_chat
 
 log = logging.getLogger(__name__)
@@ -253,6 +253,7 @@ class Inbound:
                 chat_id=chat_id,
                 text=apology.text,
                 purpose=MessagePurpose.REPLY,
+                priority=Priority.REPLY,
                 patient_id=patient.id,
                 now=now,
             )

@@ -16,7 +16,7 @@ from bot.limits import SendLimits
 from bot.outbox import BATCH, Outbox, Sent, SentRecorder
 from storage.db import session_scope
 from storage.messages import enqueue_message
-from storage.models import MessagePurpose, OutboundMessage, OutboundStatus
+from storage.models import MessagePurpose, OutboundMessage, OutboundStatus, Priority
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 FIRST_CHAT = 700_000_001
@@ -71,6 +71,7 @@ def _queue(engine: Engine, *, chats: int, per_chat: int) -> None:
                     chat_id=chat,
                     text=f"message {n} to {chat}",
                     purpose=MessagePurpose.REPLY,
+                    priority=Priority.ROUTINE,
                     now=NOW,
                 )
 
@@ -161,7 +162,14 @@ async def test_a_failed_write_fails_every_send_waiting_for_it() -> None:
 def _reply_claimed_in_its_transaction(engine: Engine, outbox: Outbox, chat_id: int, text: str) -> Any:
     """What bot/inbound.py does: queue a reply, claim it in the same transaction; returns the claim."""
     with session_scope(engine) as session:
-        enqueue_message(session=session, chat_id=chat_id, text=text, purpose=MessagePurpose.REPLY, now=NOW)
+        enqueue_message(
+            session=session,
+            chat_id=chat_id,
+            text=text,
+            purpose=MessagePurpose.REPLY,
+            priority=Priority.REPLY,
+            now=NOW,
+        )
         claimed = outbox.claim_replies(session, chat_ids=[chat_id], now=NOW)
         return claimed[0] if claimed else None
 
@@ -373,7 +381,12 @@ async def test_sends_recorded_in_the_replys_own_transaction_make_room_for_it(eng
     chat = FIRST_CHAT + BATCH
     with session_scope(engine) as session:
         enqueue_message(
-            session=session, chat_id=chat, text="the reply", purpose=MessagePurpose.REPLY, now=NOW
+            session=session,
+            chat_id=chat,
+            text="the reply",
+            purpose=MessagePurpose.REPLY,
+            priority=Priority.REPLY,
+            now=NOW,
         )
         assert outbox.claim_replies(session, chat_ids=[chat], now=NOW) == []  # no room
         taken = outbox.take_sent(session, now=NOW)

@@ -13,7 +13,7 @@ from sqlalchemy.pool import NullPool
 from bot.emulator import FaultKind, FaultPlan
 from storage.db import session_scope
 from storage.messages import enqueue_message
-from storage.models import MessagePurpose, Patient
+from storage.models import MessagePurpose, Patient, Priority
 from storage.patients import patient_for_chat
 from tests.resilience.cluster import Cluster
 
@@ -32,6 +32,7 @@ def _queue_numbered(cluster: Cluster, chats: list[int]) -> None:
                     chat_id=chat,
                     text=f"Note {n} of {PER_PATIENT}",
                     purpose=MessagePurpose.REPLY,
+                    priority=Priority.REPLY,
                     patient_id=patient.id,
                     now=cluster.clinic_now(),
                 )
