@@ -66,8 +66,10 @@ MAX_ATTEMPTS = 12
 # The most messages the sender holds claimed and not yet recorded: two seconds of sending at Telegram's 30
 # a second. Also the most a worker killed mid-send can leave to be sent twice.
 BATCH = 60
-# Claim more once no more than this many are still held: a second of sending left to claim the next ones in.
-REFILL_AT = BATCH // 2
+# Claim more once this many or fewer are still held: once a sixth of the batch has gone, a third of a second
+# at Telegram's pace. Urgent advice queued meanwhile waits no longer than that for a claim (most urgent
+# first), and more than a second of sending is still held while the claim waits for the database.
+REFILL_AT = BATCH - BATCH // 6
 RECORD_ATTEMPTS = 5
 __all__ = ["BATCH", "LEASE", "Outbox", "Sent", "SentRecorder", "TakenSends"]
 
