@@ -17,11 +17,11 @@ message beats a lost one). A message reaches a patient more than once only when
   for, never cut short and resent), or the connection broke after the request was sent, and Telegram had
   delivered it all the same. Each such attempt is counted (``unanswered_attempts``) and adds at most one
   copy; or
-- the worker was killed after Telegram accepted it and before it was recorded (recording takes at most
-  ``RECORD_EVERY``, a tenth of a second). Each attempt is written down as started before its request goes,
-  so a worker restarting under its name sends all of its claims again at once, knowing which may arrive
-  twice (those started) and which cannot (the others). Another worker waits for the lease, which outlasts
-  an attempt, so it never sends while the first attempt may still succeed.
+- the worker was killed after Telegram accepted it and before it was recorded (sends are recorded a few to
+  a transaction, normally within a tenth of a second). Each attempt is written down as started before its
+  request goes, so a worker restarting under its name sends all of its claims again at once, knowing which
+  may arrive twice (those started) and which cannot (the others). Another worker waits for the lease, which
+  outlasts an attempt, so it never sends while the first attempt may still succeed.
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ BATCH = 60
 # first), and more than a second of sending is still held while the claim waits for the database.
 REFILL_AT = BATCH - BATCH // 6
 RECORD_ATTEMPTS = 5
+# Sent, SentRecorder and TakenSends moved to bot/send_records.py; still importable from here.
 __all__ = ["BATCH", "LEASE", "Outbox", "Sent", "SentRecorder", "TakenSends"]
 
 
@@ -111,7 +112,8 @@ class Outbox:
     def take_back_claims(self) -> TakenBack:
         """At start-up, before sending: the claims this worker's name still holds (its previous process was
         killed, or stopped mid-send) go out again now, not when their leases run out. Only for a name no
-        other running process has (bot/worker.py). Those whose attempt had started may arrive twice."""
+        other running process has (storage/worker_names.py). Those whose attempt had started may arrive
+        twice."""
         with session_scope(self.engine) as session:
             taken = take_back_claims(session=session, owner=self.owner, now=self.now())
         if taken.may_have_arrived or taken.never_sent:

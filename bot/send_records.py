@@ -21,9 +21,14 @@ from storage.models import Priority
 RECORD_EVERY = 0.1  # seconds: at most one "sent" transaction this often, taking all accepted since
 RECORD_AT_ONCE = 20  # ... unless this many are waiting: a burst of replies is recorded without the wait
 # The most messages written down as started and not yet sent. They are what a worker killed at that moment
-# leaves marked that never went (sent again after a restart, with no copy): two-thirds of a second of
-# sending at Telegram's 30 a second.
-START_AHEAD = 20
+# leaves marked that never went (sent again after a restart, with no copy). As few as will carry the sending
+# through a wait for SQLite's one writer while the tick starts check-ins (up to about a second on a busy
+# machine): with 20 (two-thirds of a second) sends stalled, 25-27 msg/s during the tick, 26.7-28.4 overall
+# against the 28.5 target (bench/dispatch.py on a busy machine); with 40, 28.8-29.4 overall.
+START_AHEAD = 40
+# The next group is written once this many places are free: 30 marked still to go (a second at 30/s) while
+# the write waits for the database; about three writes a second at Telegram's pace.
+MARK_GROUP = 10
 Sent = tuple[int, int]  # (our message id, Telegram's message id)
 
 
@@ -128,7 +133,7 @@ class StartMarks:
     kill -9 reads to tell the claims that may have reached the patient from those that cannot have.
 
     Marks are written ahead of the sending, most urgent first, a group at a time: at most ``ahead`` messages
-    are marked and not yet gone, and the next group is written once half of them have gone (at once for
+    are marked and not yet gone, and the next group is written once ``group`` places are free (at once for
     urgent advice, or when everything waiting fits). At Telegram's pace a send finds its mark already
     written; the database is never between taking a slot and sending in it."""
 
@@ -136,6 +141,7 @@ class StartMarks:
     # taken over by another worker when their leases ran out, and must not be sent).
     write: Callable[[list[int]], Awaitable[set[int]]]
     ahead: int = START_AHEAD
+    group: int = MARK_GROUP
     _waiting: list[tuple[int, int, int, asyncio.Future[bool]]] = field(default_factory=list)  # a heap
     _arrivals: itertools.count[int] = field(default_factory=itertools.count)
     _marked: int = 0  # marked and not yet gone
@@ -167,7 +173,7 @@ class StartMarks:
         room = self.ahead - self._marked
         if self._waiting[0][0] <= Priority.URGENT:
             return room >= 1
-        return room >= min(len(self._waiting), max(1, self.ahead // 2))
+        return room >= min(len(self._waiting), max(1, self.group))
 
     async def _write_waiting(self) -> None:
         try:

@@ -400,7 +400,7 @@ class TakenBack:
 def take_back_claims(*, session: Session, owner: str, now: datetime) -> TakenBack:
     """The messages still claimed by ``owner`` become sendable now rather than when their leases run out.
     Only for a worker starting again under its own name, which knows no one else is sending them (the
-    previous process holding that name is gone: bot/worker.py).
+    previous process holding that name is gone: storage/worker_names.py).
 
     Which are sent again: all of them, at once. A message whose attempt had started may have reached the
     patient (Telegram has no way to ask): it counts one unanswered attempt and is sent again, since a

@@ -30,7 +30,7 @@ class Writes:
 
 async def test_no_more_than_a_few_are_marked_ahead_of_the_sending_and_a_group_is_written_at_a_time() -> None:
     writes = Writes()
-    marks = StartMarks(write=writes, ahead=4)
+    marks = StartMarks(write=writes, ahead=4, group=2)
     waiting = [asyncio.create_task(marks.mark(n, rank=Priority.ROUTINE)) for n in range(1, 11)]
     await asyncio.sleep(0.01)
     assert writes.groups == [[1, 2, 3, 4]]  # as many as may be marked ahead, in one write
@@ -38,7 +38,7 @@ async def test_no_more_than_a_few_are_marked_ahead_of_the_sending_and_a_group_is
     marks.gone()  # one has gone: not yet worth a write
     await asyncio.sleep(0.01)
     assert len(writes.groups) == 1
-    marks.gone()  # half have gone: the next group
+    marks.gone()  # a group's worth of places free: the next group
     await asyncio.sleep(0.01)
     assert writes.groups[1] == [5, 6]
     for _ in range(8):
@@ -50,7 +50,7 @@ async def test_no_more_than_a_few_are_marked_ahead_of_the_sending_and_a_group_is
 
 async def test_urgent_advice_is_marked_first_and_without_waiting_for_a_group() -> None:
     writes = Writes()
-    marks = StartMarks(write=writes, ahead=4)
+    marks = StartMarks(write=writes, ahead=4, group=2)
     routine = [asyncio.create_task(marks.mark(n, rank=Priority.ROUTINE)) for n in range(1, 9)]
     await asyncio.sleep(0.01)
     urgent = asyncio.create_task(marks.mark(99, rank=Priority.URGENT))
@@ -66,7 +66,7 @@ async def test_urgent_advice_is_marked_first_and_without_waiting_for_a_group() -
 
 
 async def test_a_message_another_worker_took_over_is_not_to_be_sent_and_frees_its_place() -> None:
-    marks = StartMarks(write=Writes(lost={2}), ahead=2)
+    marks = StartMarks(write=Writes(lost={2}), ahead=2, group=1)
     first, taken = await asyncio.gather(
         marks.mark(1, rank=Priority.ROUTINE), marks.mark(2, rank=Priority.ROUTINE)
     )
@@ -76,7 +76,7 @@ async def test_a_message_another_worker_took_over_is_not_to_be_sent_and_frees_it
 
 async def test_a_failed_write_fails_those_marks_and_the_next_ones_are_written_again() -> None:
     writes = Writes(fail=True)
-    marks = StartMarks(write=writes, ahead=2)
+    marks = StartMarks(write=writes, ahead=2, group=1)
     with pytest.raises(ConnectionError):
         await marks.mark(1, rank=Priority.ROUTINE)
     writes.fail = False
