@@ -16,6 +16,7 @@ from bot.runtime import Companion
 from bot.settings import Settings
 from console.app import create_app
 from console.settings import ConsoleSettings
+from flows.production import one_line_each
 from storage.db import session_scope
 from storage.models import StaffRole
 from storage.passwords import hash_password
@@ -29,9 +30,9 @@ def console_companion(settings: Settings, engine: Engine, clock: Clock) -> Compa
     try:
         console_settings = ConsoleSettings()
     except ValidationError as exc:
-        raise SystemExit(f"aftercare: bad console settings:\n{exc}") from None
+        lines = "\n".join(f"  {line}" for line in one_line_each(exc))
+        raise SystemExit(f"aftercare: cannot start the staff console with these settings:\n{lines}") from None
     app = create_app(console_settings, engine, clock=clock.now)
-    host, _, port = console_settings.console_listen.rpartition(":")
     notes: tuple[str, ...] = (
         "Log in with an account made by `aftercare staff add --username NAME --role admin`.",
     )
@@ -45,8 +46,8 @@ def console_companion(settings: Settings, engine: Engine, clock: Clock) -> Compa
     return Companion(
         name="Staff console",
         url=console_settings.console_base_url + "/",
-        host=host,
-        port=int(port),
+        host=console_settings.listen_host,
+        port=console_settings.listen_port,
         app=app,
         notes=notes,
     )

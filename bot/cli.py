@@ -12,12 +12,13 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from bot.commands import db, demo, enrol, escalations, protocols, run, staff, triage
+from bot.commands import db, demo, enrol, escalations, health, protocols, run, staff, triage
 from bot.runtime import CompanionFactory
 from bot.settings import Settings
+from flows.production import one_line_each
 from flows.yamlsource import DataError
 
-SUBCOMMANDS = (run, demo, protocols, triage, db, enrol, escalations, staff)
+SUBCOMMANDS = (run, demo, protocols, triage, db, enrol, escalations, staff, health)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,7 +45,9 @@ def main(argv: Sequence[str] | None = None, *, companions: Sequence[CompanionFac
         settings = Settings()
         settings.clinic  # noqa: B018 - fail early, with the file and line, on a bad clinic file
     except ValidationError as exc:
-        print(f"aftercare: bad settings:\n{exc}", file=sys.stderr)
+        print("aftercare: cannot start with these settings:", file=sys.stderr)
+        for line in one_line_each(exc):
+            print(f"  {line}", file=sys.stderr)
         return 2
     except (DataError, OSError) as exc:
         print(f"aftercare: bad clinic file:\n{exc}", file=sys.stderr)

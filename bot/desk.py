@@ -439,13 +439,18 @@ class Desk:
         # Read as the bot reads any answer to a red-flag question (hedges are unsure, a "no" with news is
         # a no only when the safety net finds nothing in the news).
         bank = bank_questions()
-        read = assess(text, question=bank[pending[0]], now=now).value
+        verdict = assess(text, question=bank[pending[0]], now=now)
+        read = UNSURE if verdict.problem == "yes_no.unsure" else verdict.value
         if not isinstance(read, bool) and read != UNSURE:
             return False
         value = UNSURE if read == UNSURE else "yes" if read else "no"
         for question_id in pending:
+            question = bank[question_id]
+            # A question without a "Not sure" button (the pain one) takes a hedge as its "yes", the answer
+            # that needs help: "not sure" is never a clean no, and this is no time to ask a third time.
+            given = value if read_option(question, value) is not None else "yes"
             self._answer_outside_checkin(
-                session, patient, bank[question_id], value, now=now, checkin_id=None, said=text
+                session, patient, question, given, now=now, checkin_id=None, said=text
             )
         return True
 

@@ -4,6 +4,10 @@ With no TELEGRAM_BOT_TOKEN it runs in local mode: the built-in Telegram emulator
 staff group chat inside it, a clock a person can move forward from the patient's phone page, and a fresh
 demo invite printed at start. With a token it talks to Telegram (or TELEGRAM_API_BASE_URL), by long
 polling, or by webhook when WEBHOOK_URL is set. SIGTERM and Ctrl+C stop it cleanly.
+
+If Telegram cannot be reached at start (network down, Telegram failing), it does not exit: the staff console
+(and its /healthz) starts anyway, and getMe is tried again with capped exponential back-off, each wait logged,
+until Telegram answers or the service is stopped. A token Telegram refuses stops it with one line.
 """
 
 from __future__ import annotations
@@ -21,15 +25,18 @@ from urllib.parse import urlparse
 
 from sqlalchemy import Engine
 from starlette.types import ASGIApp
+from telegram import Bot
+from telegram.error import InvalidToken, NetworkError, RetryAfter
 
 from bot.app import Service, build
 from bot.clock import Clock
 from bot.emulator.emulator import Emulator
 from bot.emulator.server import RunningServer, serve, start_server
+from bot.inbound import ALLOWED_UPDATES
 from bot.limits import SendLimits
 from bot.links import LOCAL_BOT_USERNAME, bot_username, invite_link
 from bot.settings import Settings
-from bot.webhook import create_webhook_app, process_forever
+from bot.webhook import create_webhook_app
 from bot.wording import when
 from flows.catalogue import bundled_protocols
 from storage.db import session_scope
@@ -39,6 +46,9 @@ from storage.worker_names import HeldName, hold_first_free, hold_name
 log = logging.getLogger(__name__)
 LOCAL_STAFF_GROUP = "Pain Clinic staff"
 NAME_WAIT_SECONDS = 10  # a WORKER_NAME still held: its previous process may be a moment from gone
+# Waits between getMe attempts while Telegram cannot be reached at start: 1, 2, 4 ... then every minute.
+FIRST_WAIT_SECONDS = 1.0
+LONGEST_WAIT_SECONDS = 60.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -192,14 +202,17 @@ async def run(
             loop.add_signal_handler(sig, stop.set)
     clock = Clock(movable=settings.local_mode)
     async with running(settings, engine, clock=clock) as live:
-        webhook = bool(settings.webhook_url) and not settings.local_mode
-        if webhook:
-            await _start_webhook(settings, live)
         served = []
-        for factory in companions:
+        for factory in companions:  # first: the console and its /healthz work while Telegram is away
             companion = factory(settings, engine, clock)
             live.servers.append(await start_server(companion.app, host=companion.host, port=companion.port))
             served.append(companion)
+        if not await wait_for_telegram(live.service.application.bot, stop):
+            log.info("stopped before Telegram could be reached")
+            return
+        webhook = bool(settings.webhook_url) and not settings.local_mode
+        if webhook:
+            await _start_webhook(settings, live)
         _banner(settings, live, served)
         if polling is None:
             polling = settings.telegram_polling or settings.local_mode
@@ -207,18 +220,57 @@ async def run(
     log.info("stopped cleanly")
 
 
+async def wait_for_telegram(
+    bot: Bot,
+    stop: asyncio.Event,
+    *,
+    first_wait: float = FIRST_WAIT_SECONDS,
+    longest_wait: float = LONGEST_WAIT_SECONDS,
+) -> bool:
+    """Ask Telegram who the bot is (getMe, through ``bot.initialize``) until it answers: True then. While it
+    cannot be reached, wait and try again, doubling the wait up to ``longest_wait`` and logging each wait;
+    False if ``stop`` is set meanwhile. A token Telegram refuses is not retried: SystemExit, one line (PTB's
+    own message would print the token)."""
+    wait = first_wait
+    while True:
+        try:
+            await bot.initialize()
+            return True
+        except InvalidToken:
+            raise SystemExit(
+                "aftercare: Telegram refused TELEGRAM_BOT_TOKEN: set the token @BotFather gave the bot"
+            ) from None
+        except RetryAfter as exc:
+            pause = max(wait, _seconds(exc.retry_after))
+            log.warning("Telegram asks us to wait (429) before getMe; trying again in %g s", pause)
+        except NetworkError as exc:  # TimedOut, refused connections and Telegram's 5xx included
+            pause = wait
+            log.warning(
+                "Telegram's Bot API cannot be reached (%s); trying getMe again in %g s",
+                type(exc).__name__,
+                pause,
+            )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=pause)
+            return False
+        wait = min(wait * 2, longest_wait)
+
+
+def _seconds(retry_after: float | timedelta) -> float:
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
+
+
 async def _start_webhook(settings: Settings, live: Running) -> None:
     assert settings.webhook_url and settings.webhook_secret
     path = urlparse(settings.webhook_url).path or "/"
-    app, queue = create_webhook_app(live.service.inbound, secret=settings.webhook_secret, path=path)
-    live.servers.append(await start_server(app, host=settings.webhook_listen, port=settings.webhook_port))
-    live.tasks.append(asyncio.create_task(process_forever(live.service.inbound, queue)))
+    # Processing is the Receiver's, started by Service.run (receiving) as for polling.
+    live.service.receiver.mode = "webhook"
+    app = create_webhook_app(live.service.receiver, secret=settings.webhook_secret, path=path)
     bot = live.service.application.bot
-    await bot.initialize()
+    await bot.initialize()  # the bot's id (getMe) names the updates it records
+    live.servers.append(await start_server(app, host=settings.webhook_listen, port=settings.webhook_port))
     await bot.set_webhook(
-        url=settings.webhook_url,
-        secret_token=settings.webhook_secret,
-        allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"],
+        url=settings.webhook_url, secret_token=settings.webhook_secret, allowed_updates=ALLOWED_UPDATES
     )
 
 

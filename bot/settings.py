@@ -1,7 +1,10 @@
 """Settings for the Telegram edge and the CLI, from the environment (and .env). Every name is in .env.example.
 
-No secret has a default that works outside development: in production a missing or placeholder secret stops
-the service at start-up with a message naming the setting.
+No secret has a default that works outside development. In production the service refuses to start, with one
+line per problem naming the setting and what to set (checks in flows/production.py), when: the bot token is
+missing or not of Telegram's shape; WEBHOOK_URL is not https; WEBHOOK_SECRET is weak (short, a placeholder,
+repetitive, low entropy); or CLINIC_FILE is not set (patients would be given the demo clinic's phone number
+and emergency department). The health thresholds (HEALTH_*) come from storage.health_check.HealthSettings.
 """
 
 from __future__ import annotations
@@ -10,15 +13,18 @@ from enum import StrEnum
 from functools import cached_property
 from importlib.resources import files
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.transport import SEND_ANSWER_WAIT, longest_send
 from flows.clinic import Clinic, load_clinic
+from flows.production import WEBHOOK_SECRET_CHARACTERS, secret_problem, telegram_token_problem
+from storage.health_check import HealthSettings, Receiving
 
-PLACEHOLDERS = {"", "changeme", "change-me", "secret", "please-change-me"}
 LEASE_MARGIN_SECONDS = 10  # an attempt's wait for its turn, on top of the longest send
+MIN_WEBHOOK_SECRET_LENGTH = 24
 
 
 class Environment(StrEnum):
@@ -26,7 +32,7 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
-class Settings(BaseSettings):
+class Settings(BaseSettings, HealthSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     environment: Environment = Environment.DEVELOPMENT
@@ -76,16 +82,11 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _no_placeholder_secrets_in_production(self) -> Settings:
+    def _fit_for_production(self) -> Settings:
         if self.environment is Environment.PRODUCTION:
-            if not self.telegram_bot_token or self.telegram_bot_token.lower() in PLACEHOLDERS:
-                raise ValueError("TELEGRAM_BOT_TOKEN must be set in production")
-            if self.webhook_url and (
-                not self.webhook_secret
-                or self.webhook_secret.lower() in PLACEHOLDERS
-                or len(self.webhook_secret) < 24
-            ):
-                raise ValueError("WEBHOOK_SECRET must be a random string of 24+ characters with WEBHOOK_URL")
+            problems = production_problems(self)
+            if problems:
+                raise ValueError("\n".join(problems))
         return self
 
     @property
@@ -93,9 +94,45 @@ class Settings(BaseSettings):
         """No token: run against the built-in Telegram emulator."""
         return not self.telegram_bot_token
 
+    @property
+    def receiving(self) -> Receiving:
+        """How updates reach the service (health judges silence by the matching threshold)."""
+        return Receiving.WEBHOOK if self.webhook_url and not self.local_mode else Receiving.POLLING
+
     @cached_property
     def clinic(self) -> Clinic:
         if self.clinic_file is None:
             text = (files("flows") / "data" / "clinics" / "uhp-pain-clinic.yaml").read_text(encoding="utf-8")
             return load_clinic(text, source="flows/data/clinics/uhp-pain-clinic.yaml")
         return load_clinic(self.clinic_file.read_text(encoding="utf-8"), source=str(self.clinic_file))
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """What stops the bot starting in production, one line each, naming the setting and what to set."""
+    problems: list[str] = []
+    token = settings.telegram_bot_token
+    if not token:
+        problems.append("TELEGRAM_BOT_TOKEN must be set in production: the token @BotFather gave the bot")
+    elif (token_problem := telegram_token_problem(token)) is not None:
+        problems.append(f"TELEGRAM_BOT_TOKEN {token_problem}: set the token @BotFather gave the bot")
+    if settings.webhook_url:
+        if urlsplit(settings.webhook_url).scheme != "https":
+            problems.append(
+                "WEBHOOK_URL must be https in production (Telegram posts patients' messages to it): "
+                "set https://your-host/path, or leave it empty for long polling"
+            )
+        secret = secret_problem(
+            "WEBHOOK_SECRET",
+            settings.webhook_secret,
+            min_length=MIN_WEBHOOK_SECRET_LENGTH,
+            allowed=WEBHOOK_SECRET_CHARACTERS,
+        )
+        if secret is not None:
+            problems.append(secret)
+    if settings.clinic_file is None:
+        problems.append(
+            "CLINIC_FILE must be set in production, or patients are given the demo clinic's phone number and "
+            "emergency department: copy flows/data/clinics/uhp-pain-clinic.yaml, make it your clinic's, and "
+            "point CLINIC_FILE at it"
+        )
+    return problems

@@ -58,11 +58,15 @@ class StaffAlerts:
 
     def _post(self, session: Session, escalation: Escalation, *, now: datetime, again: bool) -> None:
         assert self.staff_chat_id is not None and escalation.id is not None
-        patient = get_patient(session=session, patient_id=escalation.patient_id)
+        patient = (
+            get_patient(session=session, patient_id=escalation.patient_id)
+            if escalation.patient_id is not None
+            else None  # a system escalation about an update from nobody we know
+        )
         episode = (
             get_episode(session=session, episode_id=escalation.episode_id) if escalation.episode_id else None
         )
-        reference = patient.reference if patient else "?"
+        reference = patient.reference if patient else "?" if escalation.patient_id else "(none known)"
         button = ((Button(label="Acknowledge", data=f"{ACK_PREFIX}{escalation.id}"),),)
         if again:
             waited = _duration(now - escalation.created_at)

@@ -24,6 +24,7 @@ refuses any request that carries one rather than carry code no test exercises.
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 from urllib.parse import urlencode
 
@@ -219,3 +220,31 @@ class MessageSender:
         if not isinstance(result, dict) or "message_id" not in result:
             raise NetworkError(f"sendMessage answered without a message_id: {str(result)[:200]}")
         return int(result["message_id"])
+
+
+class UpdateFetcher:
+    """getUpdates, answered as Telegram's JSON, each update a plain dict (PTB's ``Bot.get_updates`` parses
+    the whole batch at once, and one update it cannot parse raised for all of them: polling stopped for
+    good). The caller keeps each update first and parses it later, on its own (bot/inbound.py). Through the
+    request object PTB uses for getUpdates, so failures map onto PTB's exceptions as everywhere else."""
+
+    def __init__(self, *, request: AiohttpRequest, bot_url: str) -> None:
+        self._request = request
+        self._url = f"{bot_url}/getUpdates"
+
+    async def get_updates(
+        self, *, offset: int | None, wait_seconds: int, allowed_updates: list[str]
+    ) -> list[object]:
+        """The next batch (empty after ``wait_seconds`` with nothing new); entries as Telegram sent them."""
+        fields = {"timeout": str(wait_seconds), "allowed_updates": json.dumps(allowed_updates)}
+        if offset is not None:
+            fields["offset"] = str(offset)
+        result = await self._request.post(
+            self._url,
+            request_data=cast(RequestData, FormFields(fields)),
+            # The long poll itself, plus the usual margin for the answer.
+            read_timeout=wait_seconds + (self._request.read_timeout or READ_TIMEOUT),
+        )
+        if not isinstance(result, list):
+            raise NetworkError(f"getUpdates answered without a list: {type(result).__name__}")
+        return list(result)

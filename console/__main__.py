@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from console.app import create_app
 from console.settings import ConsoleSettings
+from flows.production import one_line_each
 from storage.db import make_engine
 from storage.migrate import upgrade
 
@@ -24,23 +25,25 @@ def main() -> int:
     try:
         settings = ConsoleSettings()
     except ValidationError as exc:
-        print(f"console: bad settings:\n{exc}", file=sys.stderr)
+        print("console: cannot start with these settings:", file=sys.stderr)
+        for line in one_line_each(exc):
+            print(f"  {line}", file=sys.stderr)
         return 2
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
-    host, _, port = settings.console_listen.rpartition(":")
     try:
         app = create_app(settings, engine)
         uvicorn.run(
             app,
-            host=host,
-            port=int(port),
+            host=settings.listen_host,
+            port=settings.listen_port,
             log_level="info",
-            access_log=False,
-        )  # access lines carry query strings, and a search may be a name
+            access_log=False,  # access lines carry query strings, and a search may be a name
+            proxy_headers=False,  # X-Forwarded-For is read by the console, from CONSOLE_TRUSTED_PROXIES only
+        )
     finally:
         engine.dispose()
     return 0

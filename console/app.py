@@ -20,10 +20,11 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from console import formatting
-from console.routes import admin, auth, enrol, escalations, patients
+from console.routes import account, admin, auth, enrol, escalations, health, patients
 from console.security import SecurityHeadersMiddleware
 from console.settings import ConsoleSettings
 from console.web import ConsoleState, LoginRequired, render
+from storage.passwords import prepare_burn
 
 PACKAGE = Path(__file__).resolve().parent
 ERROR_TITLES = {403: "Not allowed", 404: "Not found", 405: "Not allowed here", 422: "Something is missing"}
@@ -44,11 +45,12 @@ def create_app(
     app.state.console = state
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
     app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
-    for module in (auth, escalations, patients, enrol, admin):
+    for module in (auth, account, escalations, patients, enrol, admin, health):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _to_login)
     app.add_exception_handler(StarletteHTTPException, _error_page)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    prepare_burn()
     return app
 
 

@@ -17,8 +17,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlsplit
 
+from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
@@ -50,10 +53,27 @@ SECURITY_HEADERS = {
 }
 LOGIN_NONCE_COOKIE = "aftercare_login"
 LOGIN_NONCE_MAX_AGE = 3600
+# Between a right password and its two-factor code: who, and since when, signed with CONSOLE_SECRET_KEY.
+PENDING_SIGN_IN_COOKIE = "aftercare_second_factor"
+PENDING_SIGN_IN_MAX_AGE = 300
+
+
+# A server error's page is written here, not rendered from a template: whatever broke may be what a
+# template needs (the database, the clinic file). It names nothing about the error.
+SERVER_ERROR_PAGE = (
+    b'<!doctype html><html lang="en-GB"><head><meta charset="utf-8"><title>Something went wrong'
+    b" \xe2\x80\x93 Aftercare staff console</title></head><body><h1>Something went wrong</h1>"
+    b"<p>The console could not do that just now. Try again in a minute; if it keeps happening, tell "
+    b"whoever runs Aftercare for the clinic.</p></body></html>"
+)
 
 
 class SecurityHeadersMiddleware:
-    """Adds the security headers to every response, errors and static files included (pure ASGI)."""
+    """Adds the security headers to every response, errors and static files included (pure ASGI).
+
+    It also answers a server error itself when nothing has been sent yet: Starlette's own 500 page comes
+    from its outermost middleware, outside this one, and would go out without the headers. The exception
+    is raised again afterwards, so the server still logs it."""
 
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
@@ -74,9 +94,26 @@ class SecurityHeadersMiddleware:
                     headers["cache-control"] = "no-store"
                 if self.hsts:
                     headers["strict-transport-security"] = "max-age=31536000"
+                started.append(True)
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        started: list[bool] = []
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if not started:
+                await send_with_headers(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": [
+                            (b"content-type", b"text/html; charset=utf-8"),
+                            (b"content-length", str(len(SERVER_ERROR_PAGE)).encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": SERVER_ERROR_PAGE})
+            raise
 
 
 def session_cookie_name(settings: ConsoleSettings) -> str:
@@ -148,6 +185,61 @@ def set_login_nonce_cookie(response: Response, settings: ConsoleSettings, nonce:
 def login_csrf_valid(request: Request, settings: ConsoleSettings, given: str) -> bool:
     nonce = request.cookies.get(LOGIN_NONCE_COOKIE, "")
     return bool(nonce) and tokens_match(login_csrf_token(settings, nonce), given)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PendingSignIn:
+    """A sign-in whose password was right, waiting for its code."""
+
+    staff_id: int
+    fingerprint: str  # of the password hash: a password changed meanwhile ends it
+
+
+def _pending_serializer(settings: ConsoleSettings) -> URLSafeSerializer:
+    return URLSafeSerializer(settings.secret_key, salt="aftercare-second-factor")
+
+
+def set_pending_sign_in(
+    response: Response, settings: ConsoleSettings, pending: PendingSignIn, *, now: datetime
+) -> None:
+    value = _pending_serializer(settings).dumps(
+        {"s": pending.staff_id, "f": pending.fingerprint, "t": int(now.timestamp())}
+    )
+    response.set_cookie(
+        PENDING_SIGN_IN_COOKIE,
+        value,
+        max_age=PENDING_SIGN_IN_MAX_AGE,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="strict",
+        path="/login",
+    )
+
+
+def pending_sign_in(request: Request, settings: ConsoleSettings, *, now: datetime) -> PendingSignIn | None:
+    """The pending sign-in of this browser, if its signature holds and it is under five minutes old (by
+    the console's clock, not the cookie's Max-Age, which the browser alone enforces)."""
+    value = request.cookies.get(PENDING_SIGN_IN_COOKIE, "")
+    if not value or len(value) > 1000:
+        return None
+    try:
+        data = _pending_serializer(settings).loads(value)
+        staff_id, fingerprint, issued = int(data["s"]), str(data["f"]), int(data["t"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+    if not 0 <= now.timestamp() - issued <= PENDING_SIGN_IN_MAX_AGE:
+        return None
+    return PendingSignIn(staff_id=staff_id, fingerprint=fingerprint)
+
+
+def clear_pending_sign_in(response: Response, settings: ConsoleSettings) -> None:
+    response.delete_cookie(
+        PENDING_SIGN_IN_COOKIE,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="strict",
+        path="/login",
+    )
 
 
 def safe_next(path: str | None) -> str:

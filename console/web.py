@@ -4,6 +4,8 @@
 one database session for the request (committed when the endpoint returns, before the response is sent;
 rolled back if it raises), read the clock once, and refuse the request unless a live staff session with
 the right role is behind it. Actions also check the Origin and the session's CSRF token first.
+Every refusal with 403 (a nurse on an admin page, a form from another origin or without the session's
+token) is written to the audit trail with the client's address, and committed before the error page.
 Must not talk to Telegram or import bot/.
 """
 
@@ -21,9 +23,11 @@ from jinja2 import Environment
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from console.client_address import client_address
 from console.security import same_origin, session_id_from, tokens_match
 from console.settings import ConsoleSettings
 from flows.clinic import Clinic
+from storage.audit import ANONYMOUS, record_audit, staff_actor
 from storage.db import session_scope
 from storage.models import StaffRole, StaffSession, StaffUser
 from storage.staff import LiveSession, live_staff_session
@@ -130,6 +134,7 @@ def _logged_in(
         )
         raise LoginRequired(quote(target, safe="/"))
     if role is StaffRole.ADMIN and live.staff_user.role is not StaffRole.ADMIN:
+        _refuse(request, unit, live, "console.forbidden", reason="not_an_admin")
         raise HTTPException(status_code=403, detail="This page is for administrators.")
     return Staff(request=request, state=state, db=db, user=live.staff_user, login=live.staff_session, now=now)
 
@@ -164,18 +169,59 @@ def _page(role: StaffRole | None) -> Callable[..., Staff]:
 
 def _action(role: StaffRole | None) -> Callable[..., Staff]:
     def dependency(request: Request, unit: UnitOfWork, csrf_token: Annotated[str, Form()] = "") -> Staff:
-        if not same_origin(request, unit[0].settings):
+        state, db, now = unit
+        if not same_origin(request, state.settings):
+            # Whose browser was used, if anyone's: looked up without marking the session used.
+            live = _without_use(
+                db,
+                session_id_from(request, state.settings),
+                now=now,
+                idle_timeout=state.settings.idle_timeout,
+            )
+            _refuse(request, unit, live, "console.form_refused", reason="origin")
             raise HTTPException(
                 status_code=403, detail="This form was not sent from the console's own pages."
             )
         staff = _logged_in(request, unit, role=role, is_action=True)
         if not tokens_match(staff.login.csrf_token, csrf_token):
+            live = LiveSession(staff_session=staff.login, staff_user=staff.user)
+            _refuse(request, unit, live, "console.form_refused", reason="csrf_token")
             raise HTTPException(
                 status_code=403, detail="This form has expired. Go back, reload the page and try again."
             )
         return staff
 
     return dependency
+
+
+def _refuse(
+    request: Request,
+    unit: tuple[ConsoleState, Session, datetime],
+    live: LiveSession | None,
+    action: str,
+    *,
+    reason: str,
+) -> None:
+    """Audit a request refused with 403, and commit it: the 403 that follows rolls the request's unit of
+    work back. The path holds ids only (never a query string, which may be a search for a name)."""
+    state, db, now = unit
+    record_audit(
+        session=db,
+        actor=staff_actor(live.staff_user.id)
+        if live is not None and live.staff_user.id is not None
+        else ANONYMOUS,
+        action=action,
+        subject_type=None,
+        subject_id=None,
+        detail={
+            "address": client_address(request, state.settings),
+            "method": request.method,
+            "path": request.url.path[:200],
+            "reason": reason,
+        },
+        now=now,
+    )
+    db.commit()
 
 
 StaffPage = Annotated[Staff, Depends(_page(None))]

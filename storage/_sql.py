@@ -28,19 +28,23 @@ def locked(session: Session, model: type[ModelT], row_id: object) -> ModelT:
     return row
 
 
-def insert_unless_exists(session: Session, model: type[SQLModel], values: dict[str, Any], column: str) -> Any:
-    """INSERT ... ON CONFLICT (column) DO NOTHING. Returns the new row's id, or None if a row with the
-    same value already existed. Race-free on both databases, and no error lands in the server log."""
+def insert_unless_exists(
+    session: Session, model: type[SQLModel], values: dict[str, Any], column: str | tuple[str, ...]
+) -> Any:
+    """INSERT ... ON CONFLICT (column, or columns: a unique constraint over them) DO NOTHING. Returns the new
+    row's id, or None if a row with the same values already existed. Race-free on both databases, and no
+    error lands in the server log."""
     table = model.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
-    key = (dialect, table.name, column, frozenset(values))
+    columns = [column] if isinstance(column, str) else list(column)
+    key = (dialect, table.name, ",".join(columns), frozenset(values))
     statement = _INSERTS.get(key)
     if statement is None:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = (
             insert(table)
             .values({name: bindparam(name) for name in values})
-            .on_conflict_do_nothing(index_elements=[column])
+            .on_conflict_do_nothing(index_elements=columns)
             .returning(table.c.id)
         )
         _INSERTS[key] = statement

@@ -21,6 +21,7 @@ _NEW_EVENTS = insert(_EVENTS)  # built once: building it per call cost more than
 
 SYSTEM = "system"
 CLI = "cli"
+ANONYMOUS = "anonymous"  # a request by someone not signed in (a sign-in attempt, a refused form)
 
 
 def staff_actor(staff_id: int) -> str:

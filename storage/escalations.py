@@ -24,7 +24,7 @@ LIVE_STATUSES = (EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED)
 def raise_escalation(
     *,
     session: Session,
-    patient_id: int,
+    patient_id: int | None,
     level: Level,
     rule: str,
     trigger_text: str,
@@ -36,9 +36,15 @@ def raise_escalation(
     inbound_message_id: int | None = None,
 ) -> Escalation:
     """Open an escalation. A retried handler raising the same rule for the same answer or inbound
-    message gets the existing escalation back instead of a duplicate."""
+    message gets the existing escalation back instead of a duplicate. ``patient_id`` is None only for a
+    system escalation about an update from nobody we know (a quarantined update, say)."""
     if answer_id is not None or inbound_message_id is not None:
-        query = select(Escalation).where(Escalation.patient_id == patient_id, Escalation.rule == rule)
+        same_patient = (
+            col(Escalation.patient_id).is_(None)
+            if patient_id is None
+            else Escalation.patient_id == patient_id
+        )
+        query = select(Escalation).where(same_patient, Escalation.rule == rule)
         if answer_id is not None:
             query = query.where(Escalation.answer_id == answer_id)
         if inbound_message_id is not None:

@@ -135,10 +135,7 @@ def claim_outbound(
     held_back = exists().where(
         col(earlier.chat_id) == col(OutboundMessage.chat_id),
         col(earlier.id) < col(OutboundMessage.id),
-        or_(
-            col(earlier.status).in_([OutboundStatus.SENDING, OutboundStatus.FAILED]),
-            and_(earlier.status == OutboundStatus.PENDING, earlier.not_before <= now),
-        ),
+        unsent(now, message=earlier),
     )
     query = (
         select(OutboundMessage)
@@ -446,6 +443,16 @@ _TAKE_BACK_WAITING = (
     )
     .returning(_outbound.c.id)
 )
+
+
+def unsent(now: datetime, *, message: Any = OutboundMessage) -> ColumnElement[bool]:
+    """Not yet sent and due by `now`: queued, claimed (its attempt started or not), or failed and waiting to
+    be tried again (taken back from a stopped worker included). What holds a chat's later messages back, and
+    what the health check counts (storage/health.py). ``message``: the table or an alias of it."""
+    return or_(
+        col(message.status).in_([OutboundStatus.SENDING, OutboundStatus.FAILED]),
+        and_(message.status == OutboundStatus.PENDING, message.not_before <= now),
+    )
 
 
 def outbox_backlog(*, session: Session, now: datetime) -> int:

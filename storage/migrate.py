@@ -13,7 +13,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from storage.db import make_engine
+from storage.db import is_sqlite, make_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -30,10 +30,37 @@ def upgrade(url: str, revision: str = "head") -> None:
     transactional, so a failure leaves the schema as it was)."""
     engine = make_engine(url)
     try:
+        with engine.connect() as connection:
+            sqlite = is_sqlite(connection)
+            if sqlite:
+                # SQLite alters a table by building a new one and dropping the old; with foreign keys on, the
+                # drop fails while other tables refer to it. SQLite's documented procedure: switch them off
+                # outside the transaction (they cannot change inside one), check them all before commit.
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+            try:
+                with connection.begin():
+                    config = _config()
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, revision)
+                    if sqlite:
+                        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                        if broken:
+                            raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+            finally:
+                if sqlite:
+                    connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+    finally:
+        engine.dispose()
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Undo migrations down to `revision`, in one transaction (for going back to an older Aftercare)."""
+    engine = make_engine(url)
+    try:
         with engine.begin() as connection:
             config = _config()
             config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+            command.downgrade(config, revision)
     finally:
         engine.dispose()
 

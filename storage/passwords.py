@@ -48,6 +48,12 @@ def burn_verification(password: str) -> None:
     verify_password(_dummy_hash(), password)
 
 
+def prepare_burn() -> None:
+    """Make the dummy hash now (at start-up): made on first use, it would make the first login with an
+    unknown username take twice as long as one with a real username."""
+    _dummy_hash()
+
+
 def password_problem(password: str) -> str | None:
     """Why a new password is not acceptable, in words for the person choosing it; None when it is."""
     if len(password) < MIN_LENGTH:

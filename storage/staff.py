@@ -1,8 +1,10 @@
-"""Staff accounts and console sessions: creation, lookups, login bookkeeping and session expiry.
+"""Staff accounts and console sessions: creation, lookups, login bookkeeping, two-factor enrolment and
+session expiry.
 
-Password hashing lives at the edge (argon2 in console/); this module stores the encoded hash only.
-A session id is random and is the only thing the browser keeps; a session ends when revoked, when it
-expires, after `idle_timeout` without a request, or when its staff account is deactivated.
+This module stores the encoded password hash only (storage.passwords makes it). How many wrong passwords
+are checked is storage.login_throttle's job. A session id is random and is the only thing the browser
+keeps; a session ends when revoked, when it expires, after `idle_timeout` without a request, or when its
+staff account is deactivated.
 """
 
 from __future__ import annotations
@@ -13,13 +15,12 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from storage import login_throttle, second_factor
 from storage._sql import locked
 from storage.audit import record_audit, staff_actor
 from storage.errors import Conflict
 from storage.models import StaffRole, StaffSession, StaffUser
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
 # Touch last_seen_at at most this often: every console request would otherwise be a write.
 LAST_SEEN_GRANULARITY = timedelta(minutes=1)
 
@@ -78,52 +79,69 @@ def list_staff_users(*, session: Session, active_only: bool = False) -> list[Sta
     return list(session.exec(query.order_by(col(StaffUser.username))).all())
 
 
-def is_locked_out(user: StaffUser, *, now: datetime) -> bool:
-    return user.locked_until is not None and user.locked_until > now
-
-
-def record_login_success(*, session: Session, staff_id: int, now: datetime) -> StaffUser:
+def record_login_success(
+    *, session: Session, staff_id: int, now: datetime, detail: dict[str, object] | None = None
+) -> StaffUser:
     user = locked(session, StaffUser, staff_id)
-    user.failed_logins = 0
-    user.locked_until = None
     user.last_login_at = now
     session.flush()
-    _audit(session, staff_actor(staff_id), "login", user, now, None)
-    return user
-
-
-def record_login_failure(
-    *,
-    session: Session,
-    staff_id: int,
-    now: datetime,
-    max_failures: int = MAX_FAILED_LOGINS,
-    lockout: timedelta = LOCKOUT,
-) -> StaffUser:
-    """Count a wrong password; after `max_failures` in a row the account is locked for `lockout`."""
-    user = locked(session, StaffUser, staff_id)
-    user.failed_logins += 1
-    locks = user.failed_logins >= max_failures
-    if locks:
-        user.locked_until = now + lockout
-        user.failed_logins = 0  # a fresh allowance once the lockout ends
-    session.flush()
-    _audit(session, "system", "locked_out" if locks else "login_failed", user, now, None)
+    _audit(session, staff_actor(staff_id), "login", user, now, detail)
     return user
 
 
 def set_staff_password(
     *, session: Session, staff_id: int, password_hash: str, actor: str, now: datetime
 ) -> StaffUser:
-    """Replace the password hash and end every session of the account."""
+    """Replace the password hash, end every session of the account and lift its sign-in locks."""
     user = locked(session, StaffUser, staff_id)
     user.password_hash = password_hash
-    user.failed_logins = 0
-    user.locked_until = None
     session.flush()
     revoke_staff_sessions(session=session, staff_id=staff_id, now=now)
+    login_throttle.clear_name(session=session, username=user.username)
     _audit(session, actor, "password_changed", user, now, None)
     return user
+
+
+def set_staff_totp(
+    *, session: Session, staff_id: int, secret: str, actor: str, now: datetime, used_step: int | None = None
+) -> StaffUser:
+    """Enrol (or re-enrol) the account in two-factor sign-in with `secret`; codes of an earlier secret
+    stop working at once. `used_step`: the step of the code typed to confirm it, which then cannot sign
+    in. The secret itself is never written to the audit trail."""
+    user = locked(session, StaffUser, staff_id)
+    user.totp_secret = secret
+    user.totp_enrolled_at = now
+    user.totp_last_step = used_step
+    session.flush()
+    _audit(session, actor, "totp_enrolled", user, now, None)
+    return user
+
+
+def remove_staff_totp(*, session: Session, staff_id: int, actor: str, now: datetime) -> StaffUser:
+    """Turn two-factor sign-in off for the account (a lost phone: enrol again afterwards)."""
+    user = locked(session, StaffUser, staff_id)
+    if user.totp_secret is None:
+        return user
+    user.totp_secret = None
+    user.totp_enrolled_at = None
+    user.totp_last_step = None
+    session.flush()
+    _audit(session, actor, "totp_removed", user, now, None)
+    return user
+
+
+def use_totp_code(*, session: Session, staff_id: int, code: str, now: datetime) -> bool:
+    """Whether `code` is the account's current two-factor code, and not one already used: under the row
+    lock, so two requests carrying the same code cannot both succeed."""
+    user = locked(session, StaffUser, staff_id)
+    if user.totp_secret is None:
+        return False
+    step = second_factor.accepted_step(user.totp_secret, code, now=now, after_step=user.totp_last_step)
+    if step is None:
+        return False
+    user.totp_last_step = step
+    session.flush()
+    return True
 
 
 def set_staff_active(

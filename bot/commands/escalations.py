@@ -25,7 +25,11 @@ def escalations_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with session_scope(engine) as session:
             for escalation in list_escalations(session=session, open_only=args.open):
-                patient = get_patient(session=session, patient_id=escalation.patient_id)
+                patient = (
+                    get_patient(session=session, patient_id=escalation.patient_id)
+                    if escalation.patient_id is not None
+                    else None  # a system escalation about an update from nobody we know
+                )
                 rows.append(
                     {
                         "id": escalation.id,

@@ -1,8 +1,11 @@
-"""`aftercare staff add|list|set-password`: staff console accounts from the command line.
+"""`aftercare staff add|list|set-password|totp`: staff console accounts from the command line.
 
 `staff add --role admin` creates the first administrator, who then manages everyone else in the console.
 Passwords are read with getpass (asked twice) or, for scripts, from standard input with --password-stdin;
 they are never taken from the command line (it lands in shell history and `ps`) and never printed.
+`staff totp USERNAME` enrols an account in two-factor sign-in (required for admins in production): it
+prints a new setup key and its otpauth:// URI, then saves it only once a code from the app is typed back
+(--no-confirm saves it at once, for a key handed over in person); --remove turns it off (a lost phone).
 """
 
 from __future__ import annotations
@@ -18,7 +21,15 @@ from storage.db import session_scope
 from storage.errors import Conflict
 from storage.models import StaffRole
 from storage.passwords import hash_password, password_problem
-from storage.staff import create_staff_user, list_staff_users, set_staff_password, staff_user_by_username
+from storage.second_factor import accepted_step, grouped, new_secret, provisioning_uri
+from storage.staff import (
+    create_staff_user,
+    list_staff_users,
+    remove_staff_totp,
+    set_staff_password,
+    set_staff_totp,
+    staff_user_by_username,
+)
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,6 +50,17 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     reset.add_argument("--username", required=True)
     reset.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     reset.set_defaults(handler=set_password_command)
+
+    totp = commands.add_parser(
+        "totp", help="enrol an account in two-factor sign-in (a new setup key), or --remove it"
+    )
+    totp.add_argument("username")
+    choice = totp.add_mutually_exclusive_group()
+    choice.add_argument("--remove", action="store_true", help="turn two-factor sign-in off (a lost phone)")
+    choice.add_argument(
+        "--no-confirm", action="store_true", help="save the new key without asking for a code from the app"
+    )
+    totp.set_defaults(handler=totp_command)
 
 
 def add_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -72,15 +94,16 @@ def list_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with session_scope(engine) as session:
             users = [
-                (u.username, u.role.value, u.active, u.display_name)
+                (u.username, u.role.value, u.active, u.totp_secret is not None, u.display_name)
                 for u in list_staff_users(session=session)
             ]
     finally:
         engine.dispose()
     if not users:
         print("no staff accounts: create the first with `aftercare staff add --username NAME --role admin`")
-    for username, role, active, display_name in users:
-        print(f"{username:<24} {role:<6} {'active' if active else 'deactivated':<12} {display_name}")
+    for username, role, active, two_factor, display_name in users:
+        status = "active" if active else "deactivated"
+        print(f"{username:<24} {role:<6} {status:<12} {'2fa' if two_factor else '-':<4} {display_name}")
     return 0
 
 
@@ -105,6 +128,47 @@ def set_password_command(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         engine.dispose()
     print(f"password changed for {args.username!r}; its console sessions have ended")
+    return 0
+
+
+def totp_command(args: argparse.Namespace, settings: Settings) -> int:
+    engine = open_database(settings)
+    try:
+        with session_scope(engine) as session:
+            user = staff_user_by_username(session=session, username=args.username)
+            if user is None or user.id is None:
+                print(f"aftercare: no staff account {args.username!r}", file=sys.stderr)
+                return 2
+            staff_id, username = user.id, user.username
+            if args.remove:
+                remove_staff_totp(session=session, staff_id=staff_id, actor="cli", now=datetime.now(UTC))
+                print(f"two-factor sign-in is off for {username!r}")
+                return 0
+        secret = new_secret()
+        print(f"New two-factor setup key for {username!r} (time-based, 6 digits, 30 seconds):")
+        print(f"  setup key: {grouped(secret)}")
+        print(f"  otpauth URI: {provisioning_uri(secret, username=username)}")
+        print("Add it to an authenticator app; keep it secret. It is not shown again.")
+        step = None  # the confirming code's step: it cannot be used again to sign in
+        if not args.no_confirm:
+            print("Type the code the app shows now, to check it works: ", end="", flush=True)
+            code = sys.stdin.readline().strip()
+            step = accepted_step(secret, code, now=datetime.now(UTC), after_step=None)
+            if step is None:
+                print("aftercare: that code does not match: nothing was changed", file=sys.stderr)
+                return 2
+        with session_scope(engine) as session:
+            set_staff_totp(
+                session=session,
+                staff_id=staff_id,
+                secret=secret,
+                actor="cli",
+                now=datetime.now(UTC),
+                used_step=step,
+            )
+    finally:
+        engine.dispose()
+    print(f"two-factor sign-in is on for {username!r}; an earlier key no longer works")
     return 0
 
 

@@ -249,6 +249,21 @@ async def faults(request: Request) -> Response:
     return _ok(True)
 
 
+async def updates(request: Request) -> Response:
+    """POST {"update": {...}} to queue an update for the bot exactly as given (no checks: for updates no
+    simulated person can produce, such as one the bot's library cannot parse), optionally with
+    "update_id" (Telegram's choice, e.g. a reused one). Answers {"update_id": n}, or null when the bot's
+    allowed_updates filter it out."""
+    body = await _body(request)
+    update = _field(body, "update", dict)
+    if not update:
+        raise EmulatorUsageError("give the update as a JSON object in 'update'")
+    emulator = _emulator(request)
+    update_id = emulator.updates.push_raw(update, update_id=_field(body, "update_id", int))
+    emulator.changed.bump()
+    return _ok({"update_id": update_id})
+
+
 async def limits(request: Request) -> Response:
     body = await _body(request)
     emulator = _emulator(request)
@@ -266,4 +281,5 @@ def routes() -> list[Route]:
         Route("/_emulator/clock", _handled(clock), methods=["POST"]),
         Route("/_emulator/faults", _handled(faults), methods=["POST"]),
         Route("/_emulator/limits", _handled(limits), methods=["POST"]),
+        Route("/_emulator/updates", _handled(updates), methods=["POST"]),
     ]

@@ -75,6 +75,9 @@ async def start_server(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) 
         log_config=None,
         log_level="warning",
         timeout_graceful_shutdown=2,
+        # uvicorn would otherwise take the client's address from X-Forwarded-For whenever the connection
+        # comes from 127.0.0.1. The console reads that header itself, only from CONSOLE_TRUSTED_PROXIES.
+        proxy_headers=False,
     )
     server = _EmbeddedServer(config)
     task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]), name="emulator-server")

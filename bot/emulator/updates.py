@@ -67,6 +67,20 @@ class UpdateQueue:
         self.arrived.bump()
         return update_id
 
+    def push_raw(self, body: Json, *, update_id: int | None = None) -> int | None:
+        """Store ``body`` (an update without its update_id) exactly as given, unchecked: what Telegram may
+        send and no simulated person can (a shape the bot's library cannot read). Its kind is its first
+        key; filtered by allowed_updates like any other. ``update_id``: the id Telegram chose for it (after
+        a week without updates Telegram picks the next id at random); numbering goes on from there."""
+        kinds = [key for key in body if key != "update_id"]
+        if not kinds or kinds[0] not in self.allowed:
+            return None
+        chosen = self._next_id if update_id is None else update_id
+        self._next_id = chosen + 1
+        self._pending.append({"update_id": chosen, **{k: v for k, v in body.items() if k != "update_id"}})
+        self.arrived.bump()
+        return chosen
+
     def set_allowed(self, kinds: Iterable[str] | None) -> None:
         """Telegram keeps the previous setting when the list is absent; an empty list means the default."""
         if kinds is None:

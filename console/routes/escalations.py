@@ -48,7 +48,7 @@ def escalation_page(escalation_id: RowId, staff: StaffPage, error: str | None = 
         action="escalation.viewed",
         subject_type="escalation",
         subject_id=escalation_id,
-        detail={"patient_id": row.patient.id},
+        detail={"patient_id": row.patient.id if row.patient else None},
         now=staff.now,
     )
     return staff.render(

@@ -24,7 +24,7 @@ from storage.patients import get_episode
 @dataclass(frozen=True, kw_only=True)
 class EscalationRow:
     escalation: Escalation
-    patient: Patient
+    patient: Patient | None  # None: a system escalation about an update from nobody we know
     episode: Episode | None
     procedure: str
     day: int | None  # days since the procedure, on the clinic's calendar, today
@@ -33,6 +33,14 @@ class EscalationRow:
     acknowledged_by: str | None
     closed_by: str | None
     advice: str | None
+
+    @property
+    def reference(self) -> str:
+        return self.patient.reference if self.patient is not None else "System"
+
+    @property
+    def name(self) -> str:
+        return self.patient.display_name if self.patient is not None else "no patient known"
 
     @property
     def waiting(self) -> bool:
@@ -77,7 +85,7 @@ def notes_with_authors(db: Session, escalation_id: int) -> list[tuple[Escalation
 def rows_for(
     db: Session, escalations: Sequence[Escalation], *, clinic: Clinic, now: datetime
 ) -> list[EscalationRow]:
-    patient_ids = {escalation.patient_id for escalation in escalations}
+    patient_ids = {escalation.patient_id for escalation in escalations if escalation.patient_id is not None}
     patients = {
         patient.id: patient
         for patient in db.exec(select(Patient).where(col(Patient.id).in_(sorted(patient_ids)))).all()
@@ -90,11 +98,13 @@ def rows_for(
             get_episode(session=db, episode_id=escalation.episode_id)
             if escalation.episode_id is not None
             else fallback_episodes.get(escalation.patient_id)
+            if escalation.patient_id is not None
+            else None
         )
         rows.append(
             EscalationRow(
                 escalation=escalation,
-                patient=patients[escalation.patient_id],
+                patient=patients[escalation.patient_id] if escalation.patient_id is not None else None,
                 episode=episode,
                 procedure=procedure_title(episode.procedure_id) if episode else "no procedure on record",
                 day=day_of(now, performed_at=episode.performed_at, clinic=clinic) if episode else None,

@@ -46,12 +46,15 @@ _SPELLED = re.compile(
     r"|\s+and\s+(?P<and_small>" + _AFTER_HUNDRED + r"))?"
     r"|(?P<word>" + "|".join(sorted(_SMALL | _TYPOS, key=len, reverse=True)) + r"))(?=ish(?![\w'])|(?![\w']))"
 )  # fmt: skip
-# "One" as a pronoun, not a number: "not one for phones", "the last one", "that's the second high one".
+# "One" as a pronoun, not a number: "not one for phones", "the last one", "that's the second high one",
+# "not done one today".
 _ONE_AS_PRONOUN = re.compile(
     phrases("no", "not", "the", "this", "that", "which", "every", "each", "any", "some", "last", "first",
             "next", "other", "another", "high", "low", "good", "bad", "new", "old", "second", "third",
             "latest", "big", "little", "right", "wrong", "same", "bigger", "higher", "lower", "worse",
-            "better")
+            "better",
+            # "not done one today", "haven't had one", "I'll do one later": a test or a reading, not 1
+            "done", "do", "did", "doing", "had", "have", "having", "took", "take", "taken")
     + r"\s+$"
 )  # fmt: skip
 # Dictation slips for a number, where only a number fits (see the module docstring).
@@ -113,6 +116,7 @@ _CLOCK = re.compile(
         _HOUR + r"(?:\.[0-5][0-9])?\s*" + _AM_PM + r"(?![a-z])",  # 8pm, 7.30am
         _HOUR + r"\s*o\s*'?\s*clock(?![a-z])",  # 8 o'clock
         r"(?<![\w'])(?:half|quarter)\s+(?:past|to)\s+[0-9]{1,2}(?![0-9])",  # half past 7
+        r"(?<![\w'])(?:at|by|from|since)\s+half\s+[0-9]{1,2}(?![0-9.,])",  # "at half 8": UK for half past
     ))
 )  # fmt: skip
 # "x" is not a unit here: "7 x" is a kiss at the end of a text, not "7 times".
@@ -127,6 +131,12 @@ _DURATION = re.compile(
     r"|(?<![\w'])(?:day|week|wk|month)\s*[0-9]+(?![0-9]|[.,][0-9])"
 )
 _ORDINAL = re.compile(r"(?<![0-9.,])[0-9]+\s*(?:st|nd|rd|th)(?![a-z])")
+# An age ("I'm 74", "he's 84", "aged 81", "81 years old"): never a pain score, and no one gives a reading so.
+_AGE = re.compile(
+    r"(?:(?<![\w'])(?:i'?m|i\s+am|he'?s|she'?s|he\s+is|she\s+is|aged?)\s+(?:[4-9][0-9]|10[0-9])(?![0-9.,])"
+    r"(?:\s+(?:years?|yrs?)(?:\s+old|\s+of\s+age)?)?)"
+    r"|(?:(?<![0-9.,])(?:[4-9][0-9]|10[0-9])\s+(?:years?|yrs?)\s+(?:old|of\s+age))"
+)
 # "May" is left out: "7 may be 8" is not a date.
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?"
@@ -226,9 +236,9 @@ def strip_at_hours(text: str) -> tuple[str, bool]:
 
 
 def strip_durations(text: str) -> str:
-    """Remove durations, counts, ordinals and dates ("for 2 days", "3 times", "2 tablets", "the 5th", "day 3",
-    "12 march")."""
-    return _ORDINAL.sub(" | ", _DURATION.sub(" | ", _DATE.sub(" | ", text)))
+    """Remove durations, counts, ordinals, dates and ages ("for 2 days", "3 times", "2 tablets", "the 5th",
+    "day 3", "12 march", "I'm 74")."""
+    return _ORDINAL.sub(" | ", _DURATION.sub(" | ", _DATE.sub(" | ", _AGE.sub(" | ", text))))
 
 
 def says_more_than(text: str) -> bool:

@@ -255,7 +255,8 @@ def _ask(raw: Any, index: int, concepts: dict[str, tuple[Pattern, ...]], macros:
         when=tuple(when),
         within="message",
         suppresses=(),
-        discount_by=frozenset(REASONS),
+        # Every context, and numbness said to be wearing off on the day of the injection: nothing to ask.
+        discount_by=frozenset((*REASONS, *OPT_IN_REASONS)),
         negation_window=None,
         other_person_window=None,
         unless=None,

@@ -23,10 +23,10 @@ from storage.models.enums import (
     StaffRole,
 )
 from storage.models.escalations import Escalation, EscalationNote
-from storage.models.messages import InboundUpdate, OutboundMessage
+from storage.models.messages import InboundListener, InboundUpdate, OutboundMessage
 from storage.models.patients import Clinic, Episode, Invite, Patient
 from storage.models.protocols import ProtocolSnapshot
-from storage.models.staff import StaffSession, StaffUser
+from storage.models.staff import LoginThrottle, StaffSession, StaffUser
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -43,9 +43,11 @@ __all__ = [
     "EscalationNote",
     "EscalationOutcome",
     "EscalationStatus",
+    "InboundListener",
     "InboundStatus",
     "InboundUpdate",
     "Invite",
+    "LoginThrottle",
     "MessagePurpose",
     "OutboundMessage",
     "OutboundStatus",

@@ -16,7 +16,8 @@ class Escalation(SQLModel, table=True):
     __tablename__ = "escalation"
 
     id: int | None = Field(default=None, primary_key=True)
-    patient_id: int = Field(foreign_key="patient.id", index=True)
+    # None only for a system escalation about an update from nobody we know (an unreadable update, say).
+    patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True)
     episode_id: int | None = Field(default=None, foreign_key="episode.id")
     checkin_id: int | None = Field(default=None, foreign_key="checkin.id")
     answer_id: int | None = Field(default=None, foreign_key="answer.id")

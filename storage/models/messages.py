@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, SmallInteger, Text, text
+from sqlalchemy import BigInteger, Index, SmallInteger, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.models.base import enum_type
@@ -59,16 +59,48 @@ class OutboundMessage(SQLModel, table=True):
 
 
 class InboundUpdate(SQLModel, table=True):
+    """One update as Telegram sent it, kept whatever becomes of it (storage/inbound.py).
+
+    Telegram's update_id alone does not name an update: after a week without updates Telegram picks the next
+    id at random, and a new bot token on the same database numbers from its own start. An update is the same
+    one only if the bot, the id and the content (a digest of its canonical JSON) all match."""
+
     __tablename__ = "inbound_update"
+    __table_args__ = (
+        UniqueConstraint(
+            "bot_id", "update_id", "content_sha256", name="uq_inbound_update_bot_update_content"
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    update_id: int = Field(sa_type=BigInteger, unique=True)  # Telegram's
+    # The bot's own Telegram id (getMe). None only on rows recorded before it was kept, until the service
+    # next starts and adopts them (storage.inbound.adopt_unowned_updates).
+    bot_id: int | None = Field(default=None, sa_type=BigInteger)
+    update_id: int = Field(sa_type=BigInteger, index=True)  # Telegram's
+    content_sha256: str = Field(max_length=64)  # of payload_json (canonical JSON: sorted keys, ASCII only)
     chat_id: int | None = Field(default=None, sa_type=BigInteger)
     kind: str = Field(max_length=32)  # "message", "callback_query", "my_chat_member", ...
+    # The update exactly as received, as canonical JSON: every character kept, NUL escaped as \u0000 (legal
+    # in any text column). Handlers read a cleaned copy (storage/safe_text.py).
     payload_json: str = Field(sa_type=Text)
     received_at: datetime
     status: InboundStatus = Field(
         default=InboundStatus.RECEIVED, sa_type=enum_type(InboundStatus), index=True
     )
     processed_at: datetime | None = None
-    error: str | None = Field(default=None, sa_type=Text)
+    error: str | None = Field(default=None, sa_type=Text)  # why it is quarantined (never message text)
+
+
+class InboundListener(SQLModel, table=True):
+    """How receiving is going, one row per bot: what `aftercare health` reads (storage.inbound_health).
+
+    Kept in the database because health is asked from another process."""
+
+    __tablename__ = "inbound_listener"
+
+    bot_id: int = Field(sa_type=BigInteger, primary_key=True)
+    mode: str = Field(max_length=16)  # "polling" or "webhook"
+    last_delivery_at: datetime | None = None  # the last getUpdates answered, or webhook POST recorded
+    processing_restarts: int = 0  # times the processing task died and was started again
+    last_restart_at: datetime | None = None
+    last_restart_error: str | None = Field(default=None, sa_type=Text)  # the exception's type, never text

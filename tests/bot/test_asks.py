@@ -39,6 +39,16 @@ async def test_a_typed_no_answers_the_question_and_a_typed_not_sure_escalates(wo
     assert [e.level for e in world.escalations()] == [Level.RED]
 
 
+async def test_pain_said_to_be_worse_is_asked_about_and_a_typed_not_sure_escalates(world: World) -> None:
+    # The pain question has no "Not sure" button: a hedge counts as its "yes", never a clean no, and it is
+    # not screened again as a new message (the walkthrough found "not sure" asked about self-harm and fever).
+    phone = await world.join("Sam")
+    await world.reply(phone, "my back is killing me today", "too much for your usual painkillers")
+    assert world.escalations() == []
+    await world.reply(phone, "not sure", "painkillers")
+    assert [(e.level, e.rule) for e in world.escalations()] == [(Level.AMBER, "amber.pain.not_controlled")]
+
+
 async def test_an_unenrolled_chat_with_a_red_flag_gets_urgent_advice(world: World) -> None:
     stranger = world.emulator.new_user("Alex")
     await stranger.send("my throat is swelling and I cant breathe")

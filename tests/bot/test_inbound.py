@@ -27,7 +27,7 @@ CLOSED = say("checkin.closed")
 
 def _inbound(world: World) -> list[InboundUpdate]:
     with session_scope(world.engine) as session:
-        return list(session.exec(select(InboundUpdate).order_by(col(InboundUpdate.update_id))).all())
+        return list(session.exec(select(InboundUpdate).order_by(col(InboundUpdate.id))).all())
 
 
 def _answers(world: World) -> list[Answer]:
@@ -62,8 +62,7 @@ async def test_the_same_update_delivered_twice_is_processed_once(world: World) -
 async def _record_and_process(world: World, payloads: list[dict[str, Any]]) -> list[int]:
     """Telegram delivering these again: recorded once at most, processed once at most."""
     fresh = world.service.inbound.record(payloads)
-    for payload in payloads:
-        await world.service.inbound.process(int(payload["update_id"]))
+    await world.service.inbound.process_many(fresh)
     return fresh
 
 
@@ -103,7 +102,7 @@ async def test_an_update_recorded_but_not_processed_before_a_crash_is_processed_
 
     def crash_after_recording() -> None:
         # What a webhook does before its 200 (and polling before the next getUpdates): record, then crash.
-        assert world.service.inbound.record([pending]) == [pending["update_id"]]
+        assert len(world.service.inbound.record([pending])) == 1
         world.emulator.updates.acknowledge(int(pending["update_id"]) + 1)  # Telegram will not send it again
 
     await world.restart(before_start=crash_after_recording)

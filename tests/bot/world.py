@@ -93,6 +93,7 @@ class World:
     bot_api_url: str
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
+    _polling: bool = True
 
     @property
     def service(self) -> Service:
@@ -100,9 +101,12 @@ class World:
 
     # ------------------------------------------------------------------------------ the service's life
 
-    async def start(self, *, polling: bool = True) -> None:
+    async def start(self, *, polling: bool | None = None) -> None:
+        """Run the service; ``polling`` False: updates come by webhook (the test delivers them)."""
+        if polling is not None:
+            self._polling = polling
         self._stop = asyncio.Event()
-        self._task = asyncio.create_task(self.service.run(self._stop, polling=polling))
+        self._task = asyncio.create_task(self.service.run(self._stop, polling=self._polling, receiving=True))
         await self.emulator.wait_until(lambda: self.service.application.running, what="the bot to start")
 
     async def stop(self) -> None:

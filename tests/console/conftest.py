@@ -12,14 +12,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+import storage.passwords
 from console.app import create_app
 from console.settings import ConsoleSettings, Environment
 from flows.catalogue import bundled_protocols
@@ -61,9 +64,14 @@ class Console:
     settings: ConsoleSettings
     _chat_ids: list[int] = field(default_factory=lambda: [9_100_000_000])
 
-    def client(self, **headers: str) -> TestClient:
+    def client(self, *, address: str = "testclient", **headers: str) -> TestClient:
+        """A browser; `address` is the connection's client address the console sees."""
         return TestClient(
-            self.app, base_url=BASE_URL, headers={"origin": BASE_URL, **headers}, follow_redirects=False
+            self.app,
+            base_url=BASE_URL,
+            headers={"origin": BASE_URL, **headers},
+            follow_redirects=False,
+            client=(address, 50000),
         )
 
     def staff(self, username: str, role: StaffRole = StaffRole.NURSE, password: str = PASSWORD) -> StaffUser:
@@ -201,6 +209,45 @@ def console(sqlite_url: str) -> Iterator[Console]:
         )
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def console_on_both(database_url: str) -> Iterator[Console]:
+    """The console on SQLite, then on PostgreSQL: for what the two databases do differently (concurrent
+    requests, text PostgreSQL refuses)."""
+    engine = make_engine(database_url)
+    clock = Clock()
+    settings = make_settings(database_url)
+    try:
+        yield Console(
+            app=create_app(settings, engine, clock=clock), engine=engine, clock=clock, settings=settings
+        )
+    finally:
+        engine.dispose()
+
+
+class CountingHasher(PasswordHasher):
+    """argon2, unchanged, that also counts its verifications: how many passwords the console checked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.checks: list[bool] = []
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        try:
+            result = super().verify(hash, password)
+        except Exception:
+            self.checks.append(False)
+            raise
+        self.checks.append(True)
+        return result
+
+
+@pytest.fixture
+def password_checks(monkeypatch: pytest.MonkeyPatch) -> CountingHasher:
+    hasher = CountingHasher()
+    monkeypatch.setattr(storage.passwords, "_hasher", hasher)
+    return hasher
 
 
 @pytest.fixture

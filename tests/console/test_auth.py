@@ -4,14 +4,18 @@ which usernames exist, and a login form that cannot be posted from another site.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
+import pytest
 from argon2 import PasswordHasher
 
+import storage.passwords
 from storage.audit import audit_trail
 from storage.db import session_scope
+from storage.login_throttle import LIMITS
 from storage.models import StaffRole
 from storage.passwords import needs_rehash
-from storage.staff import MAX_FAILED_LOGINS, set_staff_active, staff_user_by_username
+from storage.staff import set_staff_active, staff_user_by_username
 from tests.console.conftest import PASSWORD, Console, csrf_of, login
 
 
@@ -40,11 +44,12 @@ def test_a_wrong_password_and_an_unknown_username_get_the_same_answer(console: C
 def test_repeated_wrong_passwords_lock_the_account_even_against_the_right_one(console: Console) -> None:
     console.staff("nina")
     client = console.client()
-    for _ in range(MAX_FAILED_LOGINS):
+    for _ in range(LIMITS.per_name_and_address):
         response = login(client, "nina", "wrong password here")
-    assert "locked for 15 minutes" in response.text
+    assert response.status_code == 429 and "paused until 10:15" in response.text  # 15 minutes
     locked = login(client, "nina", PASSWORD)
-    assert locked.status_code == 429 and "locked" in locked.text
+    assert locked.status_code == 429 and "paused until 10:15" in locked.text
+    assert locked.headers["retry-after"] == str(15 * 60)
     console.clock.advance(timedelta(minutes=16))
     assert login(client, "nina", PASSWORD).status_code == 303
 
@@ -134,3 +139,23 @@ def test_an_admin_sees_the_admin_menu_and_a_nurse_does_not(console: Console) -> 
     admin = console.logged_in("ada", StaffRole.ADMIN)
     assert 'href="/admin/staff"' not in nurse.get("/").text
     assert 'href="/admin/staff"' in admin.get("/").text
+
+
+def test_an_account_deactivated_while_its_password_is_checked_is_not_signed_in(
+    console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The password is checked outside any transaction: the verdict reads the account again."""
+    user = console.staff("nina")
+
+    class DeactivatedMeanwhile(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+            with session_scope(console.engine) as db:
+                set_staff_active(
+                    session=db, staff_id=user.id or 0, active=False, actor="staff:1", now=console.clock.now
+                )
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(storage.passwords, "_hasher", DeactivatedMeanwhile())
+    client = console.client()
+    response = login(client, "nina", PASSWORD)
+    assert response.status_code == 401 and "aftercare_session" not in client.cookies

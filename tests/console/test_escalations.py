@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from flows.levels import Level
 from storage.audit import audit_trail
 from storage.db import session_scope
-from storage.escalations import close_escalation, escalation_notes, get_escalation
+from storage.escalations import close_escalation, escalation_notes, get_escalation, raise_escalation
 from storage.models import EscalationOutcome, EscalationStatus
 from tests.console.conftest import PASSWORD, Console, csrf_of, login, post
 
@@ -154,3 +154,26 @@ def test_viewing_an_escalation_is_audited_and_an_unknown_one_is_not_found(
         assert viewed.action == "escalation.viewed" and viewed.actor.startswith("staff:")
     assert nurse.get("/escalations/999").status_code == 404
     assert post(nurse, "/escalations/999/acknowledge").status_code == 404
+
+
+def test_a_system_escalation_from_nobody_we_know_is_listed_and_can_be_closed(
+    console: Console, nurse: TestClient
+) -> None:
+    with console.db() as db:  # an unreadable update from a chat that is no patient's (bot/inbound.py)
+        escalation = raise_escalation(
+            session=db,
+            patient_id=None,
+            level=Level.AMBER,
+            rule="amber.system.update_not_readable",
+            trigger_text="(message that could not be read)",
+            now=console.clock.now,
+        )
+        db.commit()
+    card = nurse.get("/").text.split('id="waiting-title"')[1]
+    assert "System" in card and "no patient known" in card and "amber.system.update_not_readable" in card
+    page = nurse.get(f"/escalations/{escalation.id}")
+    assert page.status_code == 200 and "None known" in page.text
+    post(nurse, f"/escalations/{escalation.id}/close", {"outcome": "other", "note": "a poll; nothing to do"})
+    with console.db() as db:
+        closed = get_escalation(session=db, escalation_id=escalation.id or 0)
+        assert closed is not None and closed.status is EscalationStatus.CLOSED and closed.patient_id is None

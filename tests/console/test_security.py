@@ -3,8 +3,10 @@ CSRF token or from another origin; every response carries the security headers; 
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -25,6 +27,7 @@ PAGES = [
     "/admin/staff",
     "/admin/audit",
     "/admin/clinic",
+    "/account",
 ]
 ACTIONS = [
     "/logout",
@@ -40,9 +43,14 @@ ACTIONS = [
     "/admin/staff",
     "/admin/staff/{s}/deactivate",
     "/admin/staff/{s}/activate",
+    "/account/two-factor/start",
+    "/account/two-factor/confirm",
+    "/account/two-factor/remove",
 ]
 ADMIN_ONLY = [path for path in PAGES + ACTIONS if path.startswith("/admin/")]
-PUBLIC = {("GET", "/login"), ("POST", "/login")}
+PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/login/code")}
+# No login, but only for this machine or HEALTH_ALLOW_FROM, never via a proxy: tests/console/test_health.py.
+OPERATOR = {("GET", "/healthz"), ("GET", "/metrics")}
 
 
 @pytest.fixture
@@ -64,10 +72,29 @@ def _set_cookie(response: httpx.Response, prefix: str) -> str:
     return cookie
 
 
+REFUSALS = {"console.forbidden", "console.form_refused"}
+
+
 def _actions(console: Console) -> int:
-    """How many audit events staff have caused (a refused request must cause none)."""
+    """How many audit events staff have caused, other than the record of a refusal (a refused request
+    must change nothing)."""
     with console.db() as db:
-        return sum(1 for event in audit_trail(session=db, limit=10_000) if event.actor.startswith("staff:"))
+        return sum(
+            1
+            for event in audit_trail(session=db, limit=10_000)
+            if event.actor.startswith("staff:") and event.action not in REFUSALS
+        )
+
+
+def _refusals(console: Console) -> list[tuple[str, str, dict[str, str]]]:
+    """The refusals audited, oldest first: (actor, action, detail)."""
+    with console.db() as db:
+        events = audit_trail(session=db, limit=10_000)
+    return [
+        (event.actor, event.action, json.loads(event.detail_json or "{}"))
+        for event in reversed(events)
+        if event.action in REFUSALS
+    ]
 
 
 def test_the_lists_above_cover_every_route_of_the_app(console: Console) -> None:
@@ -77,7 +104,7 @@ def test_the_lists_above_cover_every_route_of_the_app(console: Console) -> None:
         for name, letter in short.items():
             path = path.replace(name, letter)
         found |= {(method.upper(), path) for method in operations}
-    assert found == {("GET", p) for p in PAGES} | {("POST", p) for p in ACTIONS} | PUBLIC
+    assert found == {("GET", p) for p in PAGES} | {("POST", p) for p in ACTIONS} | PUBLIC | OPERATOR
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -110,6 +137,15 @@ def test_admin_pages_and_actions_are_forbidden_to_nurses(
     assert response.status_code == 403
     assert "Not allowed" in response.text
     assert _actions(console) == before
+    [(actor, action, detail)] = _refusals(console)  # the refusal itself is in the audit trail
+    method = "GET" if path in PAGES else "POST"
+    assert actor.startswith("staff:") and action == "console.forbidden"
+    assert detail == {
+        "address": "testclient",
+        "method": method,
+        "path": _fill(path, ids),
+        "reason": "not_an_admin",
+    }
 
 
 @pytest.mark.parametrize("action", ACTIONS)
@@ -123,6 +159,10 @@ def test_actions_need_the_csrf_token_of_the_session(
         response = admin.post(_fill(action, ids), data={**data, "outcome": "false_alarm", "text": "hello"})
         assert response.status_code == 403, data
     assert _actions(console) == before
+    refusals = _refusals(console)
+    assert [(action, detail["reason"], detail["address"]) for _, action, detail in refusals] == [
+        ("console.form_refused", "csrf_token", "testclient")
+    ] * 3
 
 
 @pytest.mark.parametrize("action", ACTIONS)
@@ -139,6 +179,13 @@ def test_actions_must_come_from_the_consoles_own_origin(
         response = admin.post(_fill(action, ids), data={"csrf_token": token}, headers=headers)
         assert response.status_code == 403, headers
     assert _actions(console) == before
+    refusals = _refusals(console)
+    assert [(action, detail["reason"]) for _, action, detail in refusals] == [
+        ("console.form_refused", "origin")
+    ] * 3
+    assert len({actor for actor, _, _ in refusals}) == 1 and refusals[0][0].startswith(
+        "staff:"
+    )  # whose browser
 
 
 def test_a_form_without_origin_or_referer_is_refused_and_a_same_origin_referer_is_enough(
@@ -167,7 +214,7 @@ def test_every_response_carries_the_security_headers(console: Console, nurse: Te
 
 
 def test_pages_load_nothing_from_other_sites(nurse: TestClient, ids: dict[str, int]) -> None:
-    for page in ["/", f"/escalations/{ids['e']}", f"/patients/{ids['p']}", "/patients", "/enrol"]:
+    for page in ["/", f"/escalations/{ids['e']}", f"/patients/{ids['p']}", "/patients", "/enrol", "/account"]:
         html = nurse.get(page).text
         assert (
             "<script>" not in html and " style=" not in html
@@ -195,6 +242,8 @@ def test_outside_development_the_cookie_is_secure_and_host_only(sqlite_url: str,
         environment=Environment.PRODUCTION,
         bot_username="ClinicBot",
         console_base_url="https://console.example.nhs.uk",
+        console_secret_key="vG2mR8qLx0Tz4NcW7pHs1KdY9bEfJ3aU6o",  # production refuses a weak one
+        clinic_file=Path(__file__).parents[2] / "flows" / "data" / "clinics" / "uhp-pain-clinic.yaml",
     )
     app = create_app(settings, console.engine, clock=console.clock)
     console.staff("nina")

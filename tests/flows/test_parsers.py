@@ -108,6 +108,7 @@ from flows.parsers import (
         # a comparison: the score now, or after
         ("from a 9 to a 3", 3),
         ("was 8 now 5", 5),
+        ("I'm 74 and feel every year of it, but the back is a 3 today", 3),  # an age is not a score (set H)
         ("down to a 4 from 7", 4),
         ("went from 8 to 4", 4),
         ("9 down to 3", 3),
@@ -290,6 +291,8 @@ LO = GlucoseReading(mmol_per_l=1.1, beyond_meter="low")
         ("E-4 then 7.2 on the second go", _mmol(7.2)),  # a second try after the error
         ("Did it at 7.30, 8.4", _mmol(8.4)),  # "at 7.30" is a time
         ("did it at 9, 8.4", _mmol(8.4)),
+        ("Dad's was 10.2 at half 8", _mmol(10.2)),  # "at half 8" is half past eight (blind set G)
+        ("he's 84 and his sugar was 9.1", _mmol(9.1)),  # an age is not a reading
         # dictated, spaced, said twice
         ("for point eight", _mmol(4.8)),
         ("3 . 6", _mmol(3.6)),
@@ -364,6 +367,9 @@ def test_glucose_just_over_a_mg_per_dl_number_is_a_tenth_above_it_in_mmol() -> N
         ("took 2 metformin this morning", "glucose.no_number"),
         ("checked it 3 times", "glucose.no_number"),
         ("not checked yet, will do at 9", "glucose.not_checked"),  # not 9.0
+        ("strips ran out, chemist getting more in tomorrow", "glucose.not_checked"),
+        # blind set H: "one" after "done" is a test, not a reading of 1.0 (a hypo)
+        ("Not done one today. My HbA1c was 58 at the GP last month", "glucose.looks_like_hba1c"),
         ("Not checked yet, will do it at 9", "glucose.not_checked"),
         ("12.4 and 250", "glucose.several_numbers"),  # mmol/L and mg/dL to confirm: which?
         ("was at 3.45 and now 8.4", "glucose.several_numbers"),  # "was at": a level, maybe a hypo

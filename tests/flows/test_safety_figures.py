@@ -21,6 +21,9 @@ BLIND = {
     "set-E-2026-12-02.jsonl": "f9797d8e4f4e2026a7c2f6026b11ac191532f1046c01b43b0c74159ea930df4f",
     "set-F-2026-12-02.jsonl": "fbdd1987a74b79e71654152bb2f96758c48e08bf68907e9a04426a0c2b8772c0",
     "set-G-2026-12-02.jsonl": "44d8b3467e12cf696d50801d9adf9df056c98904721de8b346850cc9c3a09198",
+    "set-H-2026-12-02.jsonl": "2f85a80c6dfa752a0f0b60666b01d6cc499457b44865ab721caaa7272ceceb4c",
+    "set-I-2026-12-02.jsonl": "0ca88b14e5114b30fc430e75a36e5d095d6113c25520ac0d3d07d5a92b72f666",
+    "set-J-2026-12-02.jsonl": "3aa5269aae4748074c1faad9ecb9362ded8d1dfe1d1d9b2d6862670140928fd1",
 }
 
 
@@ -40,9 +43,10 @@ def test_the_figures_on_every_labelled_message_never_fall() -> None:
     print("\n" + result.table("all labelled messages"))
     red, amber, green = result.counts["red"], result.counts["amber"], result.counts["green"]
     assert result.red_caught / red >= 0.99
-    assert result.red_direct / red >= 0.965
-    assert result.amber_caught / amber >= 0.97
+    assert result.red_direct / red >= 0.975
+    assert result.amber_caught / amber >= 0.98
     assert result.green_quiet / green >= 0.95
-    assert result.green_unasked / green >= 0.92
+    # 0.915 since ask.pain (round 7): 5 more amber caught for 19 more green asked, a trade made on purpose
+    assert result.green_unasked / green >= 0.91
     assert result.parsed["pain"][0] / result.parsed["pain"][1] >= 0.97
     assert result.parsed["glucose"][0] / result.parsed["glucose"][1] >= 0.97

@@ -638,3 +638,251 @@ def test_numb_legs_the_day_of_the_injection_still_escalate_when_getting_weaker()
     assert (
         screen("Had the injection this morning. Now my legs are numb and getting weaker").level is Level.RED
     )
+
+
+# Wording from blind set G's misses, tuned after its first run was recorded.
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        (
+            "keep catching me toe on the carpet, left leg feels like a lump of wood",
+            "red.leg_weakness.what_it_cant_do",
+        ),
+        ("my knees keep buckling under me", "red.leg_weakness"),
+        ("can't weight bear on the left leg it just gives weigh", "red.leg_weakness"),
+        ("have to lift my left leg into bed with both hands now", "red.leg_weakness.what_it_cant_do"),
+        ("legs wont do wat i tell them", "red.ces.both_legs"),
+        ("I haven't had a way since last night and I don't feel like I need one", "red.ces.bladder"),
+        ("Bit of an accident in my trousers, didn't even know I needed to go", "red.ces.bladder"),
+        ("My bowel go out by itself, I do not feel it", "red.ces.bowel"),
+        ("new pain in back, sudden and SEVERE", "red.severe_back_pain"),
+        ("Back's a lot worse and I just feel poorly all over", "red.fever_back_pain.unwell"),
+        ("Mum's got a thumping head, she can't bend her neck", "red.headache_meningism"),
+        ("I don't see the point in carrying on like this", "red.crisis.told_indirectly"),
+        ("they'd all manage fine without me", "red.crisis.told_indirectly"),
+        ("I've written letters to the children and put my affairs in order", "red.crisis.told_indirectly"),
+        ("Went and stood on the bridge for a long time yesterday", "red.crisis.told_indirectly"),
+        ("site all red n angry lookin, bit weepy", "amber.wound"),
+        # "if anything" is not a hypothetical, and a flare "gone on" for weeks has not gone
+        (
+            "The flare-up you warned me about has gone on for three weeks and if anything it's worse",
+            "amber.pain_uncontrolled",
+        ),
+        ("the paracetamol and the naproxen are doing nothing", "amber.pain_uncontrolled"),
+        (
+            "snappy and weepy and I can't settle to anything, it's going on a fortnight now",
+            "amber.mood.sleep_or_mood_for_a_week",
+        ),
+        ("Epidural at 9am today. Eight hours and I've not been for a wee.", "amber.urine_retention"),
+    ],
+)
+def test_wording_from_blind_set_g_is_read(text: str, rule: str) -> None:
+    assert rule in screen(text).rules
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You asked about a temperature and I haven't had one, I've been checking",
+        "I've not had any sweats or chills, just checking that's what you meant by fever?",
+        "My left foot has dropped since my stroke 6 years ago, no change since the injection.",
+        "The numbness in my right foot is the same as it's been for years, it's my neuropathy. Nothing new.",
+        # an error code on the meter is not a hypo of 3
+        "the meter keeps saying E-3, think the strips got damp",
+    ],
+)
+def test_green_wording_from_blind_set_g_is_not_escalated(text: str) -> None:
+    assert screen(text).level is Level.GREEN
+
+
+@pytest.mark.parametrize("text", ["pain's worse today", "the co-codamol is barely touching it"])
+def test_pain_said_to_be_worse_asks_whether_painkillers_control_it(text: str) -> None:
+    found = screen(text)
+    assert found.level is Level.GREEN
+    assert found.asks == ("pain.painkillers_help",)
+    assert found.ask_rules == ("ask.pain",)
+
+
+def test_pain_the_rules_already_grade_asks_nothing_more() -> None:
+    found = screen("pain much worse and the painkillers aren't helping")
+    assert found.rules == ("amber.pain_uncontrolled",)
+    assert "pain.painkillers_help" not in found.asks
+
+
+# Wording from blind set H's misses, tuned after its first run was recorded.
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("his left knee just folded under him", "red.leg_weakness"),
+        ("Me legs are gannin from under us man, both of them", "red.ces.both_legs"),
+        ("he can't get his foot up onto the kerb", "red.leg_weakness.what_it_cant_do"),
+        ("Margaret has wet herself twice today", "red.ces.bladder"),
+        ("Had to borrow one of the wife's pads", "red.ces.bladder"),
+        ("I don't seem to know when my waterworks are full any more", "red.ces.bladder"),
+        ("leaking when I stand up and I'm not feeling it come at all", "red.ces.bladder"),
+        ("Ah've been soilin masel an didnae even ken", "red.ces.bowel"),
+        ("a numb patch right where you'd sit on a bike saddle", "red.ces.saddle_numbness"),
+        ("My dad had a reading of 100.4 this evening under his arm", "red.fever"),
+        ("new back pain, totally different to my normal, its like 10/10", "red.severe_back_pain"),
+        (
+            "My son is type 1 and had the steroid injection, his sugar is 22 and he's been vomiting",
+            "red.dka.symptoms",
+        ),
+        ("I've been keeping my tablets back in a drawer just in case", "red.crisis.told_indirectly"),
+        ("If this injection hasn't worked I'm not carrying on", "red.crisis.told_indirectly"),
+        ("Ah'm no wantin tae be here anymair", "red.crisis.told_indirectly"),
+        ("the kindest thing for everyone would be if I just wasn't around any more", "red.crisis"),
+        ("Site's gone right red and angry, warm an' all", "amber.wound"),
+        (
+            "Today caudal injection at 11 o clock. Now is 18:30 and I not do urine yet",
+            "amber.urine_retention",
+        ),
+        ("I'm scratching like a dog with fleas, a rash came up on my arms", "amber.itchy_rash"),
+        ("the pain is still very strong, the medicine does not help", "amber.pain_uncontrolled"),
+        ("I'm worse than before I had it done, even with my tablets", "amber.pain_uncontrolled"),
+    ],
+)
+def test_wording_from_blind_set_h_is_read(text: str, rule: str) -> None:
+    assert rule in screen(text).rules
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nae fever, nae bother wi the waterworks, legs are fine. Just a wee bit stiff.",
+        # the bottom numb from the injection today and wearing off: the day-0 check-in asks exactly this
+        "the numb feeling in my backside from the injection this afternoon is wearing off now",
+    ],
+)
+def test_green_wording_from_blind_set_h_is_not_escalated(text: str) -> None:
+    assert screen(text).level is Level.GREEN
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Got hot under the collar watching the rugby last night but no actual temperature, I checked, 36.5",
+        "Had a wee accident with the kettle this morning, scalded my hand",
+    ],
+)
+def test_figures_of_speech_from_blind_set_h_ask_nothing(text: str) -> None:
+    assert screen(text).asks == ()
+
+
+def test_the_bottom_numb_on_the_day_and_not_wearing_off_is_still_red() -> None:
+    assert screen("my bottom is numb from the injection this afternoon").level is Level.RED
+
+
+# Wording from blind set I's misses, tuned after its first run was recorded.
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("My knee is going away when I walk. Also both leg feel like wood.", "red.ces.both_legs"),
+        ("I can't seem to lift the front of my right foot up", "red.leg_weakness"),
+        ("I keep finding my underwear damp and I never felt it happen", "red.ces.bladder"),
+        ("I must press on my belly so the urine will come out", "red.ces.bladder"),
+        ("cant hold a number 2 at all", "red.ces.bowel"),
+        ("the bit you sit on feels dead, both cheeks and in between", "red.ces.saddle_numbness"),
+        ("can't get the old fella to stand to attention since the jab", "red.ces.sexual"),
+        ("after the injection I have problem with the erection", "red.ces.sexual"),
+        ("screamed out with her back, completely different from her usual ache", "red.severe_back_pain"),
+        ("a couple of low ones, 3.7 before lunch yesterday and 3.3 this morning", "red.hypo"),
+        ("I've given the dog to my neighbour and sorted the will out", "red.crisis.told_indirectly"),
+        ("The head is paining when I stand up, when I lie down it is better", "amber.positional_headache"),
+        ("ketones 2.4 feel fine T1", "amber.glucose_high.ketones"),
+        ("Mum's pain has been through the roof since the injection two weeks ago", "amber.pain_uncontrolled"),
+        ("my usual tablets are not making a dent", "amber.pain_uncontrolled"),
+        (
+            "The heaviness in my leg hasn't quite gone from yesterday's injection",
+            "amber.numbness_persisting.next_day",
+        ),
+    ],
+)
+def test_wording_from_blind_set_i_is_read(text: str, rule: str) -> None:
+    assert rule in screen(text).rules
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dad's legs were numb coming out of the hospital this afternoon but now he's walking round normally.",
+        "Today after the injection the leg was sleeping, now it is waking up slowly.",
+        "I can feel everything normally down below when I wipe.",
+        "The numbness in my feet is from my diabetes, had it five years. Nothing new.",
+        "My erection problems are nothing new, I've been on the little blue pills for years.",
+    ],
+)
+def test_green_wording_from_blind_set_i_is_not_escalated(text: str) -> None:
+    assert screen(text).level is Level.GREEN
+
+
+def test_a_leg_wearing_off_on_the_day_asks_nothing() -> None:
+    found = screen(
+        "Got home from the injection two hours ago. My right leg still feels a bit dead but it's coming back"
+    )
+    assert found.level is Level.GREEN
+    assert found.asks == ()
+
+
+# Wording from blind set J's misses, tuned after its first run was recorded.
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        (
+            "walking like I've had ten pints, my legs are just not doing what I tell them",
+            "red.leg_weakness.what_it_cant_do",
+        ),
+        ("Woke up wet this morning. Didn't feel a thing.", "red.ces.bladder"),
+        ("Number twos just coming out without any warning since Saturday", "red.ces.bowel"),
+        (
+            "After injection he is not able for the marital relations, he says there is no feeling",
+            "red.ces.sexual",
+        ),
+        ("Since the injection I can't get anything going in the bedroom department at all", "red.ces.sexual"),
+        ("This evening very severe pain started in the back, new pain", "red.severe_back_pain"),
+        (
+            "My husband's back pain suddenly got far far worse, he's gone grey and he's sweating",
+            "red.sepsis.skin",
+        ),
+        ("Blood sugar is 300 mg/dL, I have pain in the stomach and I throw up", "red.dka.symptoms"),
+        ("I've been keeping my tablets to one side in a drawer. Just in case.", "red.crisis.told_indirectly"),
+        (
+            "I have written letters to each of the children. I won't be a burden much longer.",
+            "red.crisis.told_indirectly",
+        ),
+        (
+            "she wishes she could just not wake up, and she's been giving her jewellery away",
+            "red.crisis.told_indirectly",
+        ),
+        (
+            "Some nights I stand at the top of the stairs and think how easy it would be",
+            "red.crisis.told_indirectly",
+        ),
+        ("the little hole in my back has gone angry looking and is weeping", "amber.wound"),
+        # "wife says" reports what she sees on the patient: "s" in a lookahead once matched "says"
+        ("wife says the jab mark has gone all red round it and its spreading. i feel grand", "amber.wound"),
+        ("Cannot sleep at all. 9 nights now.", "amber.mood"),
+        (
+            "I cannot sleep properly since more than one week, very tired and sad",
+            "amber.mood.sleep_or_mood_for_a_week",
+        ),
+        (
+            "Flare up from the SIJ injection still going strong 12 days on, no better at all",
+            "amber.pain_uncontrolled",
+        ),
+    ],
+)
+def test_wording_from_blind_set_j_is_read(text: str, rule: str) -> None:
+    assert rule in screen(text).rules
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Say I started running a temp next week, who do I ring, you or 111?",
+        "Legs not weak, no numbness, everything in working order in the bedroom department too!",
+        "My right foot has dropped since my stroke in 2019, no change at all since the injection",
+    ],
+)
+def test_green_wording_from_blind_set_j_is_not_escalated(text: str) -> None:
+    assert screen(text).level is Level.GREEN

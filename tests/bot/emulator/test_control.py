@@ -93,3 +93,19 @@ async def test_changes_must_be_json(emulator: Emulator, http: httpx.AsyncClient)
     bad_field = await post(http, "/users", {"first_name": 7})
     assert [r.status_code for r in (form, not_object, bad_field)] == [400, 400, 400]
     assert emulator.users == {}
+
+
+async def test_an_update_no_person_can_make_is_queued_exactly_as_given(
+    emulator: Emulator, http: httpx.AsyncClient
+) -> None:
+    unreadable = {"message": {"message_id": 1, "date": 1, "chat": {"id": 5, "type": "private"}, "poll": {}}}
+    queued = (await post(http, "/updates", {"update": unreadable})).json()["result"]
+    reused = (await post(http, "/updates", {"update": unreadable, "update_id": queued["update_id"]})).json()
+    filtered = (await post(http, "/updates", {"update": {"chat_member": {}}})).json()["result"]
+    empty = await post(http, "/updates", {"update": {}})
+    assert [u["update_id"] for u in emulator.updates.pending()] == [queued["update_id"]] * 2
+    assert emulator.updates.pending()[0]["message"] == unreadable["message"]
+    assert reused["ok"] is True and filtered == {"update_id": None}
+    assert empty.status_code == 400
+    polled = await http.post(f"/bot{emulator.token}/getUpdates", json={"timeout": 0})
+    assert polled.json()["result"][0]["message"]["poll"] == {}

@@ -6,8 +6,8 @@
 - ``attempt_started_at``: when the current attempt's request may have gone to Telegram.
 - ``unanswered_attempts``: attempts that went out and got no answer (the message may have arrived).
 
-Revision ID: 0003_outbox
-Revises: 0002
+Revision ID: 0005_outbox
+Revises: 0004_staffauth
 Create Date: 2026-12-05
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_outbox"
-down_revision: str | Sequence[str] | None = "0002"
+revision: str = "0005_outbox"
+down_revision: str | Sequence[str] | None = "0004_staffauth"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
