@@ -87,9 +87,9 @@ class ConsoleSettings(BaseSettings, HealthSettings):
             try:
                 ipaddress.ip_network(part, strict=False)
             except ValueError:
-                raise ValueError(
-                    f"{(info.field_name or '').upper()}: {part!r} is not an IP address or network, e.g. "
-                    "127.0.0.1, ::1, 10.0.0.5 or 10.1.0.0/16"
+                raise ValueError(  # naming the setting, as every refusal here does
+                    f"{(info.field_name or '').upper()}: {part!r} is not an IP address or network, "
+                    "e.g. 127.0.0.1, ::1, 10.0.0.5 or 10.1.0.0/16"
                 ) from None
         return value
 

@@ -441,7 +441,10 @@ async def test_urgent_advice_queued_mid_dispatch_goes_ahead_of_the_routine_backl
     assert await outbox.drain() == 602
     order = telegram.sent_in_order
     for urgent in ("Go to A&E now", "Call 999 now"):
-        assert order.index(urgent) < 40 + BATCH  # within a claim or two; the backlog behind it: 560
+        # Within a claim or two: the backlog behind it is 560. Not 40 + BATCH: on a loaded machine the
+        # records lag, the next claim waits for them, and the messages already held (up to BATCH, plus one
+        # claim in flight) go first (seen at 108 with three test suites sharing two cores).
+        assert order.index(urgent) < 40 + 2 * BATCH
     assert telegram.received[late_chat] == [f"message 1 to {late_chat}", "Call 999 now"]
     assert telegram.overtaking == []
 
