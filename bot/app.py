@@ -40,7 +40,7 @@ from bot.receiving import Receiver
 from bot.scheduler import LEASE as CHECKIN_LEASE
 from bot.scheduler import Scheduler, TickReport
 from bot.staff_alerts import StaffAlerts
-from bot.transport import AiohttpRequest, MessageSender, UpdateFetcher
+from bot.transport import SEND_ANSWER_WAIT, AiohttpRequest, MessageSender, UpdateFetcher
 from flows.clinic import Clinic
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,9 @@ class Service:
                     name="scheduler-tick",
                     job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
                 )
+                # Claims this worker's name still holds from its last run (killed, or stopped mid-send) go
+                # out again now: no other running process has the name, so no one else is working on them.
+                await asyncio.to_thread(self._take_back_claims)
                 tasks["outbox"] = asyncio.create_task(self.outbox.run(stop), name="outbox")
                 if receiving:
                     # Set while nothing received waits: the outbox then records its own sends.
@@ -100,6 +103,10 @@ class Service:
                 await stop.wait()
             finally:
                 await self._stop(tasks)
+
+    def _take_back_claims(self) -> None:
+        self.outbox.take_back_claims()
+        self.scheduler.take_back_claims()
 
     async def _adopt_old_rows(self) -> None:
         try:
@@ -171,7 +178,11 @@ def build(
     limits: SendLimits | None = None,
     outbox_lease: timedelta = OUTBOX_LEASE,
     checkin_lease: timedelta = CHECKIN_LEASE,
+    answer_wait: float = SEND_ANSWER_WAIT,
 ) -> Service:
+    """The service, its claims made under ``owner``: a name no other running process may have, since the
+    service takes that name's claims back when it starts (storage/worker_names.py holds one). Default: a
+    name of this process's own, host and process id."""
     owner = owner or f"{socket.gethostname()}:{os.getpid()}"
     requests = AiohttpRequest(connection_pool_size=64)  # bot/transport.py says why not PTB's default
     long_poll = AiohttpRequest(connection_pool_size=1)  # the one long poll (PTB starts and closes it)
@@ -190,7 +201,7 @@ def build(
     register(application, desk)
     outbox = Outbox(
         engine=engine,
-        telegram=MessageSender(request=requests, bot_url=application.bot.base_url),
+        telegram=MessageSender(request=requests, bot_url=application.bot.base_url, answer_wait=answer_wait),
         owner=owner,
         now=clock.now,
         limits=limits or SendLimits(),

@@ -39,7 +39,7 @@ from storage.enrolment import start_episode
 from storage.escalations import raise_escalation
 from storage.followup import pinned_protocol
 from storage.messages import enqueue_message
-from storage.models import CheckInStatus, Episode, EpisodeStatus, MessagePurpose, Patient
+from storage.models import CheckInStatus, Episode, EpisodeStatus, MessagePurpose, Patient, Priority
 from storage.patients import end_episode, episodes_for_patient
 
 CHECKIN_BUTTON = "c:"
@@ -129,7 +129,9 @@ class Conversation:
             now=now,
         ):
             return  # another worker took this check-in over when our lease ran out
-        self._apply(session, ctx, protocol, transition, now=now, opener="checkin.start")
+        self._apply(
+            session, ctx, protocol, transition, now=now, opener="checkin.start", priority=Priority.ROUTINE
+        )
 
     def answer(
         self, session: Session, ctx: CheckInContext, answer: Answer, *, now: datetime, inbound_id: int | None
@@ -138,7 +140,9 @@ class Conversation:
         protocol = self.protocol_for(session, ctx.episode)
         state = CheckInState.from_json(ctx.checkin.state_json or "")
         transition = step(protocol, state, answer, now=now)
-        self._apply(session, ctx, protocol, transition, now=now, inbound_id=inbound_id)
+        self._apply(
+            session, ctx, protocol, transition, now=now, inbound_id=inbound_id, priority=Priority.REPLY
+        )
 
     def close_unanswered(self, session: Session, ctx: CheckInContext, *, now: datetime) -> None:
         protocol = self.protocol_for(session, ctx.episode)
@@ -177,6 +181,7 @@ class Conversation:
             Transition(state=state, effects=(ask,)),
             now=now,
             opener="checkin.reminder",
+            priority=Priority.ROUTINE,
         )
 
     def current_question(self, ctx: CheckInContext) -> tuple[str | None, Phase]:
@@ -193,9 +198,12 @@ class Conversation:
         transition: Transition,
         *,
         now: datetime,
+        priority: Priority,
         opener: str | None = None,
         inbound_id: int | None = None,
     ) -> None:
+        """Record what the engine decided and queue its messages: urgent advice first in the outbox, the rest
+        at ``priority`` (routine when the scheduler started it, a reply when the patient did)."""
         assert ctx.checkin.id is not None and ctx.patient.id is not None
         self._record(session, ctx, transition, now=now, inbound_id=inbound_id)
         complete = next((e for e in transition.effects if isinstance(e, CompleteCheckIn)), None)
@@ -247,6 +255,7 @@ class Conversation:
                 text=message.text,
                 patient_id=ctx.patient.id,
                 purpose=MessagePurpose(message.purpose),
+                priority=message.priority(otherwise=priority),
                 reply_markup_json=message.markup_json(),
                 now=now,
             )

@@ -47,6 +47,7 @@ from storage.models import (
     MessagePurpose,
     Patient,
     PatientStatus,
+    Priority,
 )
 from storage.patients import episodes_for_patient, opt_out_patient, patient_for_chat, set_patient_status
 
@@ -645,6 +646,7 @@ class Desk:
             text=message.text,
             now=now,
             purpose=MessagePurpose.ADVICE if message.urgent else MessagePurpose.REPLY,
+            priority=message.priority(otherwise=Priority.REPLY),  # every desk message answers someone
             patient_id=patient.id if patient else None,
             reply_markup_json=message.markup_json(),
         )

@@ -45,7 +45,7 @@ from storage.inbound import (
     waiting_updates,
 )
 from storage.messages import ClaimedMessage, enqueue_message, queued_in
-from storage.models import MessagePurpose
+from storage.models import MessagePurpose, Priority
 from storage.patients import patient_for_chat
 from storage.safe_text import safe_strings
 
@@ -320,6 +320,7 @@ class Inbound:
             chat_id=chat_id,
             text=apology.text,
             purpose=MessagePurpose.REPLY,
+            priority=Priority.REPLY,
             patient_id=patient.id,
             now=now,
         )

@@ -9,14 +9,21 @@ least ``closest`` of the even spacing (1/30 s) apart, so nothing bunches up. A r
 do less: every sender wakes a little late (the event loop's timers are millisecond-coarse, and other work
 runs on the loop), and a metronome counts the next slot from that late moment, so ~1 ms late per send
 costs 3% of the rate for good. Counting a second's sends instead lets the next sends catch the time up.
+
+Senders queue for the next slot most urgent first (``rank``: storage.models.Priority), then first come,
+first served: urgent advice waits for at most the send already taking its slot, never for the routine
+check-ins queued before it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
+import itertools
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 
@@ -33,7 +40,7 @@ class SendLimits:
     _recent: deque[float] = field(init=False)  # when the last sends went, oldest first
     _next_for_chat: dict[int, float] = field(default_factory=dict)
     _paused_until: float = 0.0
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _turnstile: Turnstile = field(default_factory=lambda: Turnstile())
 
     def __post_init__(self) -> None:
         self._spacing = self.share / self.per_second
@@ -66,18 +73,23 @@ class SendLimits:
             return spaced
         return max(spaced, self._recent[0] + self._window)  # the window's oldest send must leave it first
 
-    async def wait_turn(self, chat_id: int) -> None:
-        """Wait until this message may go, then take its slot.
-
-        First the chat's own interval, outside any lock (a patient's second message never holds up others);
-        then the overall rate through a first-come, first-served turnstile, so senders queue for the next slot
-        instead of all waking for the same one."""
+    async def chat_ready(self, chat_id: int) -> None:
+        """Wait out the chat's own interval (a patient's second message never holds up others)."""
         while True:
             chat_wait = self._next_for_chat.get(chat_id, 0.0) - self.clock()
-            if chat_wait > 0:
-                await asyncio.sleep(chat_wait)
-                continue
-            async with self._lock:
+            if chat_wait <= 0:
+                return
+            await asyncio.sleep(chat_wait)
+
+    async def wait_turn(self, chat_id: int, *, rank: int = 0) -> None:
+        """Wait until this message may go, then take its slot.
+
+        First the chat's own interval, outside the turnstile; then the overall rate through a turnstile
+        that lets the lowest ``rank`` through first (then first come, first served), so senders queue for
+        the next slot instead of all waking for the same one."""
+        while True:
+            await self.chat_ready(chat_id)
+            async with self._turnstile.turn(rank):
                 while (wait := self.take(chat_id)) > 0:
                     if self._next_for_chat.get(chat_id, 0.0) > self.clock():
                         break  # the chat is busy again: wait for it outside the turnstile
@@ -88,3 +100,39 @@ class SendLimits:
     def pause(self, seconds: float) -> None:
         """Telegram said 429: nobody sends until retry_after has passed."""
         self._paused_until = max(self._paused_until, self.clock() + seconds)
+
+
+class Turnstile:
+    """One at a time, lowest rank first, then in the order they came. A waiter that is cancelled leaves
+    the queue without holding anyone up."""
+
+    def __init__(self) -> None:
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []  # a heap: (rank, arrival, go)
+        self._arrivals = itertools.count()
+        self._busy = False
+
+    @contextlib.asynccontextmanager
+    async def turn(self, rank: int) -> AsyncIterator[None]:
+        if self._busy or self._waiting:
+            go = asyncio.get_running_loop().create_future()
+            heapq.heappush(self._waiting, (rank, next(self._arrivals), go))
+            try:
+                await go
+            except asyncio.CancelledError:
+                if go.done() and not go.cancelled():
+                    self._next()  # it had been let through: pass the turn on
+                raise
+        else:
+            self._busy = True
+        try:
+            yield
+        finally:
+            self._next()
+
+    def _next(self) -> None:
+        while self._waiting:
+            _, _, go = heapq.heappop(self._waiting)
+            if not go.done():  # a cancelled waiter's future is done: skip it
+                go.set_result(None)
+                return  # still busy: the turn passes straight to this waiter
+        self._busy = False

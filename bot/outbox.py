@@ -8,9 +8,20 @@ Nothing is dropped silently:
   staff are told (red if it carried urgent advice).
 Claim and commit fast, send outside any transaction, record the result. The sender keeps a rolling window of
 at most ``BATCH`` claimed messages (one per chat): it claims more while the last ones still wait for their
-turn, so sending never pauses for a claim, and it records sends together, a few per transaction. A crash
-between sending and recording can repeat what was claimed and not yet recorded, so at most ``BATCH``
-messages: a repeated message beats a lost one.
+turn, so sending never pauses for a claim, and it records sends together, a few per transaction. The most
+urgent go first, in the claim and in the queue for Telegram's limits.
+
+Repeats (Telegram has no idempotency key, so a message whose fate is unknown is sent again: a repeated
+message beats a lost one). A message reaches a patient more than once only when
+- an attempt went out and got no answer: none within ``SEND_ANSWER_WAIT`` (60 s; a slow answer is waited
+  for, never cut short and resent), or the connection broke after the request was sent, and Telegram had
+  delivered it all the same. Each such attempt is counted (``unanswered_attempts``) and adds at most one
+  copy; or
+- the worker was killed after Telegram accepted it and before it was recorded (sends are recorded a few to
+  a transaction, normally within a tenth of a second). Each attempt is written down as started before its
+  request goes, so a worker restarting under its name sends all of its claims again at once, knowing which
+  may arrive twice (those started) and which cannot (the others). Another worker waits for the lease, which
+  outlasts an attempt, so it never sends while the first attempt may still succeed.
 """
 
 from __future__ import annotations
@@ -18,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -30,16 +41,21 @@ from sqlmodel import Session
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.limits import SendLimits
+from bot.send_records import Sent, SentRecorder, StartMarks, TakenSends
+from bot.transport import NoAnswer
 from flows.levels import Level
 from storage.db import session_scope
 from storage.escalations import raise_escalation
 from storage.messages import (
     ClaimedMessage,
+    TakenBack,
     claim_next_for_chats,
     claim_outbound,
+    mark_attempts_started,
     mark_dead,
     mark_retry,
     mark_sent_many,
+    take_back_claims,
 )
 from storage.models import MessagePurpose, PatientStatus
 from storage.patients import get_patient, set_patient_status
@@ -47,15 +63,16 @@ from storage.patients import get_patient, set_patient_status
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 12
-# The most messages the sender holds claimed and not yet recorded: also the most a worker killed mid-send
-# can leave to be sent twice. Two seconds of sending at Telegram's 30 a second.
+# The most messages the sender holds claimed and not yet recorded: two seconds of sending at Telegram's 30
+# a second. Also the most a worker killed mid-send can leave to be sent twice.
 BATCH = 60
-# Claim more once no more than this many are still held: a second of sending left to claim the next ones in.
-REFILL_AT = BATCH // 2
-RECORD_EVERY = 0.1  # seconds: at most one "sent" transaction this often, taking all accepted since
-RECORD_AT_ONCE = 20  # ... unless this many are waiting: a burst of replies is recorded without the wait
+# Claim more once this many or fewer are still held: once a sixth of the batch has gone, a third of a second
+# at Telegram's pace. Urgent advice queued meanwhile waits no longer than that for a claim (most urgent
+# first), and more than a second of sending is still held while the claim waits for the database.
+REFILL_AT = BATCH - BATCH // 6
 RECORD_ATTEMPTS = 5
-Sent = tuple[int, int]  # (our message id, Telegram's message id)
+# Sent, SentRecorder and TakenSends moved to bot/send_records.py; still importable from here.
+__all__ = ["BATCH", "LEASE", "Outbox", "Sent", "SentRecorder", "TakenSends"]
 
 
 class Sender(Protocol):
@@ -63,101 +80,6 @@ class Sender(Protocol):
     errors (RetryAfter, Forbidden, BadRequest, TimedOut, NetworkError)."""
 
     async def send_html(self, *, chat_id: int, text: str, markup_json: str | None) -> int: ...
-
-
-@dataclass(frozen=True, kw_only=True)
-class TakenSends:
-    sent: list[Sent]
-    done: asyncio.Future[None]  # what the senders wait on: resolved once these are recorded
-
-
-@dataclass(kw_only=True)
-class SentRecorder:
-    """Records the messages Telegram accepted as sent, several per transaction: one write at a time, at most
-    one every ``delay`` seconds (unless ``enough`` are waiting), each taking everything accepted since the
-    last. Alone, a message is recorded at once; at 30 a second, about three share a transaction instead of
-    one each (SQLite has a single writer, shared with the scheduler's tick and with patients' replies). A
-    burst of replies does not wait: each held message counts towards the outbox's BATCH until recorded."""
-
-    write: Callable[[list[Sent]], Awaitable[None]]
-    delay: float = RECORD_EVERY
-    enough: int = RECORD_AT_ONCE
-    # How many messages the sender holds (claimed, not recorded): when every one of them is waiting here,
-    # waiting longer merges nothing more, so the write goes at once.
-    held: Callable[[], int] | None = None
-    # Set while nobody else is about to record the waiting sends. Patients' updates are processed in
-    # transactions that take them (``take``); while one is running or about to start, a write of the
-    # recorder's own would only wait for SQLite's write lock, holding the sends it took.
-    quiet: asyncio.Event | None = None
-    _waiting: list[Sent] = field(default_factory=list)
-    _enough_waiting: asyncio.Event = field(default_factory=asyncio.Event)
-    _recorded: asyncio.Future[None] | None = None  # resolved when _waiting has been written
-    _one_at_a_time: asyncio.Lock = field(default_factory=asyncio.Lock)
-    _last_write: float = float("-inf")  # event loop time
-    _writers: set[asyncio.Task[None]] = field(default_factory=set)
-
-    async def record(self, sent: Sent) -> None:
-        """Returns once this message is recorded as sent; raises what recording it raised."""
-        self._waiting.append(sent)
-        if self._enough():
-            self._enough_waiting.set()
-        if self._recorded is None:
-            self._recorded = asyncio.get_running_loop().create_future()
-            writer = asyncio.create_task(self._write_next(self._recorded))
-            self._writers.add(writer)  # held so the task is not garbage-collected mid-write
-            writer.add_done_callback(self._writers.discard)
-        # shielded: one sender cancelled (shutdown) must not cancel the write the others wait for
-        await asyncio.shield(self._recorded)
-
-    def _enough(self) -> bool:
-        """Enough waiting to write without waiting out the delay."""
-        waiting = len(self._waiting)
-        return waiting >= self.enough or (self.held is not None and 0 < self.held() <= waiting)
-
-    def take(self) -> TakenSends | None:
-        """The sends waiting to be recorded, for a transaction that is open anyway (a batch of patients'
-        updates) to record them: no transaction of their own, and no wait for SQLite's write lock. Then
-        ``recorded`` once that transaction commits, or ``give_back`` if it rolls back."""
-        if not self._waiting or self._recorded is None:
-            return None
-        taken = TakenSends(sent=self._waiting, done=self._recorded)
-        self._waiting, self._recorded = [], None  # the writer task for them finds nothing to do
-        return taken
-
-    def recorded(self, taken: TakenSends) -> None:
-        taken.done.set_result(None)
-
-    def give_back(self, taken: TakenSends) -> None:
-        """The transaction that took them rolled back: they wait for the next write again."""
-        self._waiting = taken.sent + self._waiting
-        if self._recorded is None:
-            self._recorded = taken.done
-            writer = asyncio.create_task(self._write_next(taken.done))
-            self._writers.add(writer)
-            writer.add_done_callback(self._writers.discard)
-        else:  # recorded with the group already waiting: done when that is
-            self._recorded.add_done_callback(partial(_settle_as, taken.done))
-
-    async def _write_next(self, recorded: asyncio.Future[None]) -> None:
-        loop = asyncio.get_running_loop()
-        async with self._one_at_a_time:
-            wait = self._last_write + self.delay - loop.time()
-            if wait > 0 and not self._enough():
-                self._enough_waiting.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._enough_waiting.wait(), timeout=wait)
-            if self.quiet is not None:
-                await self.quiet.wait()
-            if self._recorded is not recorded:
-                return  # taken and recorded by a transaction that was open anyway (take)
-            sent, self._waiting, self._recorded = self._waiting, [], None  # later sends wait for the next
-            self._last_write = loop.time()
-            try:
-                await self.write(sent)
-            except Exception as exc:
-                recorded.set_exception(exc)
-            else:
-                recorded.set_result(None)
 
 
 @dataclass(kw_only=True)
@@ -172,6 +94,7 @@ class Outbox:
     idle_wait: float = 1.0  # seconds: with nothing to send, look again this often even if not woken
     sent: int = 0
     recorder: SentRecorder = field(init=False)
+    marks: StartMarks = field(init=False)
     # Each claimed message is sent by its own task, whether drain claimed it or a reply was handed over.
     _held: set[asyncio.Task[None]] = field(default_factory=set, init=False)
     # The claimed messages not yet recorded as sent (nor as failed): what a kill -9 could repeat. At most
@@ -184,6 +107,26 @@ class Outbox:
 
     def __post_init__(self) -> None:
         self.recorder = SentRecorder(write=self._record_sent, held=lambda: len(self._unrecorded))
+        self.marks = StartMarks(write=self._mark_started)
+
+    def take_back_claims(self) -> TakenBack:
+        """At start-up, before sending: the claims this worker's name still holds (its previous process was
+        killed, or stopped mid-send) go out again now, not when their leases run out. Only for a name no
+        other running process has (storage/worker_names.py). Those whose attempt had started may arrive
+        twice."""
+        with session_scope(self.engine) as session:
+            taken = take_back_claims(session=session, owner=self.owner, now=self.now())
+        if taken.may_have_arrived or taken.never_sent:
+            log.warning(
+                "took back %s messages claimed by %s before it stopped: %s had not gone, %s may have "
+                "reached Telegram and go again (they may arrive twice): %s",
+                len(taken.never_sent) + len(taken.may_have_arrived),
+                self.owner,
+                len(taken.never_sent),
+                len(taken.may_have_arrived),
+                taken.may_have_arrived,
+            )
+        return taken
 
     @property
     def holding(self) -> int:
@@ -305,6 +248,8 @@ class Outbox:
                 handled += len(batch)
                 # one message per chat (claim_outbound keeps each chat in order), so these may go in parallel
                 for message in batch:
+                    if message.id in self._unrecorded:
+                        continue  # its lease ran out while it waited its turn here: its task still sends it
                     self._start(message)
         finally:
             if held:
@@ -327,7 +272,9 @@ class Outbox:
             return [ClaimedMessage.of(row) for row in rows]
 
     async def _send(self, message: ClaimedMessage) -> None:
-        await self.limits.wait_turn(message.chat_id)
+        if not await self._turn(message):
+            log.info("outbound message %s was taken over by another worker; not sent here", message.id)
+            return
         try:
             telegram_id = await self.telegram.send_html(
                 chat_id=message.chat_id, text=message.text, markup_json=message.reply_markup_json
@@ -343,12 +290,58 @@ class Outbox:
                 await asyncio.to_thread(self._unreachable, message, reason="chat not found")
             else:
                 await asyncio.to_thread(self._give_up, message, error=f"BadRequest: {exc.message}")
+        except NoAnswer as exc:  # it may have arrived: counted, then sent again (a repeat beats a loss)
+            error = f"{type(exc).__name__} (may have been delivered): {exc.message}"
+            after = _backoff(message.attempts)
+            await asyncio.to_thread(self._retry, message, after=after, error=error, unanswered=True)
         except (TimedOut, NetworkError, TelegramError) as exc:
             error = f"{type(exc).__name__}: {exc.message}"
             await asyncio.to_thread(self._retry, message, after=_backoff(message.attempts), error=error)
         else:
             await self.recorder.record((message.id, telegram_id))
             self.sent += 1
+
+    async def _turn(self, message: ClaimedMessage) -> bool:
+        """Wait for this message's turn within the limits, most urgent first, with its attempt written down as
+        started before it goes (a reply claimed in its own transaction already is). False: another worker
+        has it now."""
+        rank = int(message.priority)
+        if message.started:
+            await self.limits.wait_turn(message.chat_id, rank=rank)
+            return True
+        await self.limits.chat_ready(message.chat_id)  # not holding a marked place while the chat waits
+        if not await self.marks.mark(message.id, rank=rank):
+            return False
+        try:
+            await self.limits.wait_turn(message.chat_id, rank=rank)
+        finally:
+            self.marks.gone()
+        return True
+
+    async def _mark_started(self, message_ids: list[int]) -> set[int]:
+        """The attempts of these messages start now (before their requests go): written down, retrying a
+        lost database connection for a few seconds. Returns those this worker still holds."""
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                return await asyncio.to_thread(self._mark_started_now, message_ids)
+            except DBAPIError:
+                if attempt == RECORD_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(0.25 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def _mark_started_now(self, message_ids: list[int]) -> set[int]:
+        now = self.now()
+        with session_scope(self.engine) as session:
+            # The lease is renewed from the attempt's start: it outlasts the attempt (bot/settings.py), so
+            # no one takes the message over while this attempt may still succeed.
+            return mark_attempts_started(
+                session=session,
+                message_ids=message_ids,
+                owner=self.owner,
+                now=now,
+                lease_until=now + self.lease,
+            )
 
     async def _record_sent(self, sent: list[Sent]) -> None:
         """Telegram has them: record that, retrying a lost database connection for a few seconds, because
@@ -367,7 +360,7 @@ class Outbox:
         with session_scope(self.engine) as session:
             mark_sent_many(session=session, sent=sent, now=self.now())
 
-    def _retry(self, message: ClaimedMessage, *, after: float, error: str) -> None:
+    def _retry(self, message: ClaimedMessage, *, after: float, error: str, unanswered: bool = False) -> None:
         if message.attempts >= MAX_ATTEMPTS:
             self._give_up(message, error=f"still failing after {message.attempts} attempts: {error}")
             return
@@ -380,6 +373,7 @@ class Outbox:
                 not_before=now + timedelta(seconds=after),
                 error=error,
                 now=now,
+                unanswered=unanswered,
             )
 
     def _give_up(self, message: ClaimedMessage, *, error: str) -> None:
@@ -424,17 +418,6 @@ class Outbox:
                 trigger_text=f"({reason})",
                 now=now,
             )
-
-
-def _settle_as(target: asyncio.Future[None], source: asyncio.Future[None]) -> None:
-    if target.done():
-        return
-    if source.cancelled():
-        target.cancel()
-    elif (error := source.exception()) is not None:
-        target.set_exception(error)
-    else:
-        target.set_result(None)
 
 
 def _seconds(value: int | timedelta) -> float:

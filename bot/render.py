@@ -21,6 +21,7 @@ from flows.effects import AskConfirmation, AskQuestion, Effect, GiveAdvice, Send
 from flows.levels import Level
 from flows.messages import say
 from flows.parsers import PROBLEMS
+from storage.models import Priority
 
 ENGINE_PROBLEMS = {
     "engine.unsure_red_flag": "If you are not sure, please answer yes, and a nurse will check with you.",
@@ -43,9 +44,16 @@ class Outgoing:
     urgent: bool = False
     buttons: tuple[tuple[Button, ...], ...] = ()
     purpose: str = "reply"
+    level: Level = Level.GREEN  # of the advice it carries
 
     def markup_json(self) -> str | None:
         return markup_json(self.buttons)
+
+    def priority(self, *, otherwise: Priority) -> Priority:
+        """Its place in the outbox, from the level of what it says: amber or red advice (crisis lines
+        included) goes ahead of everything; the rest at ``otherwise``, which the caller knows (a reply to
+        what someone just did, or routine when the scheduler started it)."""
+        return Priority.URGENT if self.level is not Level.GREEN else otherwise
 
 
 def markup_json(buttons: tuple[tuple[Button, ...], ...]) -> str | None:
@@ -118,7 +126,9 @@ def render(effects: tuple[Effect, ...], scene: Scene, make_data: ButtonData) -> 
                 parts.append(body)
             else:
                 preview = html.escape(say("preview.urgent"))
-                urgent.append(Outgoing(text=f"{preview}\n\n{body}", urgent=True, purpose="advice"))
+                urgent.append(
+                    Outgoing(text=f"{preview}\n\n{body}", urgent=True, purpose="advice", level=effect.level)
+                )
         elif isinstance(effect, SendEducation) and scene.protocol is not None:
             parts.append(html.escape(scene.protocol.education[effect.message_id].text.strip()))
         elif isinstance(effect, AskQuestion) and scene.protocol is not None:

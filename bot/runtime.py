@@ -16,6 +16,8 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -39,9 +41,11 @@ from bot.wording import when
 from flows.catalogue import bundled_protocols
 from storage.db import session_scope
 from storage.followup import enrol_on_protocol
+from storage.worker_names import HeldName, hold_first_free, hold_name
 
 log = logging.getLogger(__name__)
 LOCAL_STAFF_GROUP = "Pain Clinic staff"
+NAME_WAIT_SECONDS = 10  # a WORKER_NAME still held: its previous process may be a moment from gone
 # Waits between getMe attempts while Telegram cannot be reached at start: 1, 2, 4 ... then every minute.
 FIRST_WAIT_SECONDS = 1.0
 LONGEST_WAIT_SECONDS = 60.0
@@ -82,6 +86,43 @@ async def running(
     limits: SendLimits | None = None,
 ) -> AsyncIterator[Running]:
     """Build everything (starting the emulator in local mode); the caller runs ``service.run``."""
+    name = await asyncio.to_thread(hold_worker_name, settings, engine)
+    try:
+        async with _running(
+            settings, engine, name.name, clock=clock, emulator_port=emulator_port, limits=limits
+        ) as live:
+            yield live
+    finally:
+        name.release()
+
+
+def hold_worker_name(settings: Settings, engine: Engine) -> HeldName:
+    """This process's name on its claims, held while it runs (storage/worker_names.py): WORKER_NAME, or the
+    host's name (-2, -3... when other workers on the host have it). Under a name held before, the service
+    takes that name's leftover claims back at once when it starts."""
+    if settings.worker_name is None:
+        return hold_first_free(engine, socket.gethostname())
+    deadline = time.monotonic() + NAME_WAIT_SECONDS
+    while (held := hold_name(engine, settings.worker_name)) is None:
+        if time.monotonic() > deadline:
+            raise SystemExit(
+                f"aftercare: another running worker is named {settings.worker_name!r} (WORKER_NAME): "
+                "each worker needs a name of its own"
+            )
+        time.sleep(0.5)
+    return held
+
+
+@contextlib.asynccontextmanager
+async def _running(
+    settings: Settings,
+    engine: Engine,
+    owner: str,
+    *,
+    clock: Clock | None,
+    emulator_port: int | None,
+    limits: SendLimits | None,
+) -> AsyncIterator[Running]:
     clinic = settings.clinic
     clock = clock or Clock(movable=settings.local_mode)
     emulator: Emulator | None = None
@@ -113,6 +154,8 @@ async def running(
         limits=limits or send_limits(settings),
         outbox_lease=timedelta(seconds=settings.outbox_lease_seconds),
         checkin_lease=timedelta(seconds=settings.checkin_lease_seconds),
+        answer_wait=settings.outbox_answer_wait_seconds,
+        owner=owner,
     )
     if emulator is not None:
         emulator.clock_now = lambda: clinic.local(clock.now())

@@ -31,6 +31,7 @@ from storage.checkins import (
     mark_reminder_sent,
     overdue_checkins,
     postpone_checkin,
+    take_back_checkin_claims,
 )
 from storage.db import is_sqlite, session_scope
 from storage.models import PatientStatus
@@ -61,6 +62,15 @@ class Scheduler:
     owner: str
     lease: timedelta = LEASE
     errors: list[str] = field(default_factory=list)
+
+    def take_back_claims(self) -> list[int]:
+        """At start-up: the check-ins this worker's name still holds from its last run go back to the
+        schedule, so this tick starts them instead of waiting for their leases (none had been begun)."""
+        with session_scope(self.engine) as session:
+            taken = take_back_checkin_claims(session=session, owner=self.owner)
+        if taken:
+            log.warning("took back %s check-ins claimed by %s before it stopped", len(taken), self.owner)
+        return taken
 
     def tick(self, *, now: datetime) -> TickReport:
         started, postponed, missed = self._start_due(now=now)

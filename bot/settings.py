@@ -18,10 +18,12 @@ from urllib.parse import urlsplit
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.transport import SEND_ANSWER_WAIT, longest_send
 from flows.clinic import Clinic, load_clinic
 from flows.production import WEBHOOK_SECRET_CHARACTERS, secret_problem, telegram_token_problem
 from storage.health_check import HealthSettings, Receiving
 
+LEASE_MARGIN_SECONDS = 10  # an attempt's wait for its turn, on top of the longest send
 MIN_WEBHOOK_SECRET_LENGTH = 24
 
 
@@ -57,6 +59,27 @@ class Settings(BaseSettings, HealthSettings):
     telegram_senders: int = Field(default=1, ge=1, description="workers sharing the token's send budget")
     outbox_lease_seconds: float = Field(default=120, gt=0)
     checkin_lease_seconds: float = Field(default=300, gt=0)
+    outbox_answer_wait_seconds: float = Field(
+        default=SEND_ANSWER_WAIT, gt=0, description="how long a send waits for Telegram's answer"
+    )
+    worker_name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="this worker's name on its claims; none: the host name (-2, -3... if taken)",
+    )
+
+    @model_validator(mode="after")
+    def _outbox_lease_outlasts_a_send(self) -> Settings:
+        # Another worker takes a message over once its lease runs out: never while an attempt to send it
+        # may still succeed (the lease is renewed as the attempt starts; it may still wait its turn).
+        needed = longest_send(self.outbox_answer_wait_seconds) + LEASE_MARGIN_SECONDS
+        if self.outbox_lease_seconds < needed:
+            raise ValueError(
+                f"OUTBOX_LEASE_SECONDS must be at least {needed:.0f} with OUTBOX_ANSWER_WAIT_SECONDS="
+                f"{self.outbox_answer_wait_seconds:g}: longer than a send and its wait for a turn"
+            )
+        return self
 
     @model_validator(mode="after")
     def _fit_for_production(self) -> Settings:

@@ -18,7 +18,7 @@ from flows.levels import Level
 from flows.schedule import day_of
 from storage.escalations import escalations_needing_alert, get_escalation, mark_staff_alerted
 from storage.messages import enqueue_message
-from storage.models import Escalation, MessagePurpose
+from storage.models import Escalation, MessagePurpose, Priority
 from storage.patients import get_episode, get_patient
 
 ACK_PREFIX = "ack:"
@@ -96,6 +96,8 @@ class StaffAlerts:
             chat_id=self.staff_chat_id,
             text=message.text,
             purpose=MessagePurpose.STAFF_ALERT,
+            # A red escalation is as urgent as the advice the patient got; an amber one answers a patient.
+            priority=Priority.URGENT if escalation.level is Level.RED else Priority.REPLY,
             now=now,
             reply_markup_json=markup_json(button),
             dedupe_key=f"staff-alert:{escalation.id}:{now.isoformat()}",

@@ -9,7 +9,14 @@ Only the wire changes. PTB still builds each request and turns every answer into
 exception (RetryAfter for a 429, Forbidden for a blocked bot, BadRequest, NetworkError, ...), so the outbox,
 the poller and their fault tests see exactly what they saw before. This module's own job is to map
 aiohttp's failures onto PTB's: a timeout is TimedOut, any other transport failure (refused, reset,
-dropped mid-answer) is NetworkError.
+dropped mid-answer) is NetworkError. Those that come after the request may have reached Telegram (no answer
+in time, the connection lost after sending) are ``NoAnswer`` as well: Telegram may have done what was
+asked, and the outbox counts such a send as possibly delivered. Those that come before (no connection) are
+not: nothing was sent.
+
+A message's send waits ``SEND_ANSWER_WAIT`` (60 s) for Telegram's answer, not PTB's usual 5 s: the
+answer is the only way to know whether the message arrived. Cut short, a slow but successful send looked
+failed and was sent again (issue 11, finding 8).
 
 Parameters go form-encoded, as PTB's HTTPXRequest sends them. Aftercare uploads no files, so this backend
 refuses any request that carries one rather than carry code no test exercises.
@@ -33,6 +40,23 @@ READ_TIMEOUT = 5.0
 WRITE_TIMEOUT = 5.0
 CONNECT_TIMEOUT = 5.0
 POOL_TIMEOUT = 1.0
+SEND_ANSWER_WAIT = 60.0  # seconds: how long a message's send waits for Telegram's answer
+
+
+def longest_send(answer_wait: float = SEND_ANSWER_WAIT) -> float:
+    """The longest one attempt to send a message can take: waiting for a connection, connecting, writing,
+    then waiting for the answer. An outbox lease must be longer (bot/settings.py checks it)."""
+    return POOL_TIMEOUT + CONNECT_TIMEOUT + WRITE_TIMEOUT + answer_wait
+
+
+class NoAnswer(NetworkError):
+    """The request may have reached Telegram and no answer came (the connection broke after it was sent).
+    Telegram may have done it: a message may have been delivered."""
+
+
+class NoAnswerInTime(TimedOut, NoAnswer):
+    """The request went out and its answer did not come within the read timeout. Telegram may have done
+    it: a message may have been delivered."""
 
 
 class AiohttpRequest(BaseRequest):
@@ -126,10 +150,16 @@ class AiohttpRequest(BaseRequest):
                 allow_redirects=False,
             ) as response:
                 return response.status, await response.read()
-        except TimeoutError as exc:  # aiohttp's own timeouts are TimeoutErrors too
+        # Before the request went out (no connection, or none in time): nothing was sent.
+        except aiohttp.ConnectionTimeoutError as exc:
             raise TimedOut from exc
-        except aiohttp.ClientError as exc:
+        except aiohttp.ClientConnectorError as exc:
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+        # After a connection was had, the request may have reached Telegram.
+        except TimeoutError as exc:  # aiohttp's own timeouts are TimeoutErrors too
+            raise NoAnswerInTime from exc
+        except aiohttp.ClientError as exc:
+            raise NoAnswer(f"aiohttp.{type(exc).__name__}: {exc}") from exc
 
 
 def _given(value: ODVInput[float], default: float | None) -> float | None:
@@ -170,17 +200,23 @@ class MessageSender:
     """sendMessage for the outbox: a stored message as it is (HTML text, its keyboard as stored JSON),
     through the same request object, and so the same error mapping, as the rest of PTB. Returns
     Telegram's message_id without building a PTB Message from the answer (which cost more than the
-    HTTP exchange itself)."""
+    HTTP exchange itself). Waits ``answer_wait`` seconds for the answer; raises NoAnswer (a NetworkError)
+    when the message may have arrived all the same."""
 
-    def __init__(self, *, request: AiohttpRequest, bot_url: str) -> None:
+    def __init__(
+        self, *, request: AiohttpRequest, bot_url: str, answer_wait: float = SEND_ANSWER_WAIT
+    ) -> None:
         self._request = request
         self._url = f"{bot_url}/sendMessage"
+        self.answer_wait = answer_wait
 
     async def send_html(self, *, chat_id: int, text: str, markup_json: str | None) -> int:
         fields = {"chat_id": str(chat_id), "text": text, "parse_mode": "HTML"}
         if markup_json:
             fields["reply_markup"] = markup_json
-        result = await self._request.post(self._url, request_data=cast(RequestData, FormFields(fields)))
+        result = await self._request.post(
+            self._url, request_data=cast(RequestData, FormFields(fields)), read_timeout=self.answer_wait
+        )
         if not isinstance(result, dict) or "message_id" not in result:
             raise NetworkError(f"sendMessage answered without a message_id: {str(result)[:200]}")
         return int(result["message_id"])

@@ -60,11 +60,13 @@ def without_index(column: Any) -> Any:
     return type_coerce(column, String).concat(literal_column("''"))
 
 
-def claim_under_lease(table: Any, chosen: Any, *, claimed_status: object, returning: Sequence[Any]) -> Any:
+def claim_under_lease(
+    table: Any, chosen: Any, *, claimed_status: object, returning: Sequence[Any], **also: Any
+) -> Any:
     """`UPDATE table ... WHERE id IN (chosen) RETURNING ...`: the rows ``chosen`` selects (a SELECT of ids,
     built with ``LIMIT`` and ``FOR UPDATE SKIP LOCKED``) become ``claimed_status``, leased to
-    ``:claim_owner`` until ``:claim_until``, with one attempt more. One round trip; the scheduler's and the
-    outbox's claims are both built with it, once."""
+    ``:claim_owner`` until ``:claim_until``, with one attempt more (and the columns in ``also`` set). One
+    round trip; the scheduler's and the outbox's claims are both built with it, once."""
     return (
         update(table)
         .where(table.c.id.in_(chosen.scalar_subquery()))
@@ -73,6 +75,7 @@ def claim_under_lease(table: Any, chosen: Any, *, claimed_status: object, return
             lease_owner=bindparam("claim_owner"),
             lease_until=bindparam("claim_until"),
             attempts=table.c.attempts + 1,
+            **also,
         )
         .returning(*returning)
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, bindparam
+from sqlalchemy import BindParameter, ColumnElement, bindparam, update
 from sqlmodel import Session, and_, col, select
 
 from storage._sql import claim_under_lease, locked, update_by_id, without_index
@@ -384,3 +384,22 @@ def postpone_checkin(*, session: Session, checkin_id: int, owner: str, due_at: d
     checkin.lease_until = None
     session.flush()
     return True
+
+
+def take_back_checkin_claims(*, session: Session, owner: str) -> list[int]:
+    """The check-ins still claimed by ``owner`` go back to the schedule, due as they were, so the next
+    tick starts them at once rather than when their leases run out. Only for a worker starting again under
+    its own name (no one else is starting them: storage/worker_names.py). None of them was begun: a
+    check-in's first question is queued in the transaction that marks it begun. Returns their ids."""
+    session.flush()
+    rows = session.connection().execute(_TAKE_BACK, {"owner": owner})
+    return sorted(row.id for row in rows)
+
+
+_checkin = CheckIn.__table__  # type: ignore[attr-defined]
+_TAKE_BACK = (
+    update(_checkin)
+    .where(_checkin.c.status == CheckInStatus.SENDING, _checkin.c.lease_owner == bindparam("owner"))
+    .values(status=CheckInStatus.SCHEDULED, lease_owner=None, lease_until=None)
+    .returning(_checkin.c.id)
+)

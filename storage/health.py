@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement
-from sqlmodel import Session, and_, col, func, or_, select
+from sqlmodel import Session, and_, col, func, select
 
 from flows.levels import Level
+from storage.messages import unsent
 from storage.models import (
     CheckIn,
     CheckInStatus,
@@ -23,7 +23,6 @@ from storage.models import (
     Escalation,
     EscalationStatus,
     OutboundMessage,
-    OutboundStatus,
     Patient,
     PatientStatus,
 )
@@ -44,7 +43,7 @@ def outbox_unsent(*, session: Session, now: datetime) -> Backlog:
     """Messages not yet sent that were due by `now` (queued, being sent, or waiting to be retried after a
     failure), by when they were queued: how long the oldest patient or staff message has been held up.
     A message given up (dead) is not here: it became an escalation."""
-    query = select(func.count(), func.min(OutboundMessage.created_at)).where(_unsent(now))
+    query = select(func.count(), func.min(OutboundMessage.created_at)).where(unsent(now))
     count, oldest = session.exec(query).one()
     return Backlog(count=count, oldest=oldest)
 
@@ -98,10 +97,3 @@ def unacknowledged_red_flags(*, session: Session) -> list[datetime]:
         .order_by(col(Escalation.created_at))
     )
     return list(session.exec(query).all())
-
-
-def _unsent(now: datetime) -> ColumnElement[bool]:
-    return or_(
-        col(OutboundMessage.status).in_([OutboundStatus.SENDING, OutboundStatus.FAILED]),
-        and_(OutboundMessage.status == OutboundStatus.PENDING, OutboundMessage.not_before <= now),
-    )

@@ -22,7 +22,7 @@ from storage.audit import record_audit
 from storage.checkins import bring_next_checkin_forward
 from storage.enrolment import issue_invite
 from storage.messages import TELEGRAM_MAX_TEXT, enqueue_message
-from storage.models import MessagePurpose, Patient, PatientStatus
+from storage.models import MessagePurpose, Patient, PatientStatus, Priority
 from storage.patients import get_patient, set_patient_status
 
 router = APIRouter()
@@ -138,6 +138,7 @@ def send_message(
         chat_id=patient.telegram_chat_id,
         text=body,
         purpose=MessagePurpose.STAFF_MESSAGE,
+        priority=Priority.REPLY,  # a nurse is waiting on it
         patient_id=patient_id,
         now=staff.now,
     )

@@ -19,6 +19,7 @@ from storage.models.enums import (
     MessagePurpose,
     OutboundStatus,
     PatientStatus,
+    Priority,
     StaffRole,
 )
 from storage.models.escalations import Escalation, EscalationNote
@@ -52,6 +53,7 @@ __all__ = [
     "OutboundStatus",
     "Patient",
     "PatientStatus",
+    "Priority",
     "ProtocolSnapshot",
     "StaffRole",
     "StaffSession",

@@ -2,11 +2,12 @@
 
 Values are stored as plain strings (not database enum types), so adding a member never needs a migration
 of the column type; renaming or removing one does. Never reuse a value for a different meaning.
+The exception is ``Priority``, an IntEnum stored as its number, because queries order by it.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class PatientStatus(StrEnum):
@@ -70,6 +71,15 @@ class OutboundStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # last attempt failed; retried after not_before
     DEAD = "dead"  # given up (e.g. the patient blocked the bot); never retried
+
+
+class Priority(IntEnum):
+    """Which queued message goes first: the smaller number. Stored as that number (the claim orders by it).
+    Chosen by whoever queues the message, from the level of what it says, never from its text."""
+
+    URGENT = 0  # urgent advice (an amber or red advice card, crisis lines) and red escalations to staff
+    REPLY = 1  # an answer to what someone just did: a patient's message or button, a nurse's message
+    ROUTINE = 2  # what the scheduler starts on its own: check-ins, reminders, follow-ups
 
 
 class InboundStatus(StrEnum):

@@ -4,16 +4,31 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, SmallInteger, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.models.base import enum_type
-from storage.models.enums import InboundStatus, MessagePurpose, OutboundStatus
+from storage.models.enums import InboundStatus, MessagePurpose, OutboundStatus, Priority
+
+# The messages not yet sent or given up: what the outbox's claim reads. Written out as literal SQL because an
+# index limited to these rows (below) serves a query only when the query says the same words.
+UNFINISHED_SQL = "status NOT IN ('sent', 'dead')"
 
 
 class OutboundMessage(SQLModel, table=True):
     __tablename__ = "outbound_message"
-    __table_args__ = (Index("ix_outbound_message_status_not_before", "status", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbound_message_status_not_before", "status", "not_before"),
+        # The claim's order (most urgent first, then oldest) over the unfinished rows only: it stays small
+        # however many sent messages the table keeps.
+        Index(
+            "ix_outbound_message_unfinished_priority",
+            "priority",
+            "id",
+            sqlite_where=text(UNFINISHED_SQL),
+            postgresql_where=text(UNFINISHED_SQL),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True)
@@ -32,6 +47,15 @@ class OutboundMessage(SQLModel, table=True):
     sent_at: datetime | None = None
     # Set by handlers that may be retried, so the same message is never queued twice.
     dedupe_key: str | None = Field(default=None, max_length=200, unique=True)
+    # storage.models.Priority: the claim takes the smallest first (urgent advice before routine check-ins).
+    priority: int = Field(default=int(Priority.ROUTINE), sa_type=SmallInteger)
+    # When the current attempt's request may have gone to Telegram (written before it goes); None while
+    # a claimed message still waits for its turn. A worker restarting after kill -9 reads it to know which
+    # of its claims may have reached the patient.
+    attempt_started_at: datetime | None = None
+    # Attempts that went out and got no answer (Telegram may have delivered them): each may have left one
+    # copy more with the patient. The bound on repeats, message by message (docs/operations.md).
+    unanswered_attempts: int = 0
 
 
 class InboundUpdate(SQLModel, table=True):

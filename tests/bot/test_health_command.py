@@ -14,7 +14,7 @@ from storage.db import make_engine, session_scope
 from storage.inbound import note_delivery, note_processing_restart
 from storage.messages import enqueue_message
 from storage.migrate import upgrade
-from storage.models import MessagePurpose
+from storage.models import MessagePurpose, Priority
 
 
 @pytest.fixture(autouse=True)
@@ -69,6 +69,7 @@ def record(
                     chat_id=1,
                     text="How is your pain?",
                     purpose=MessagePurpose.CHECKIN_QUESTION,
+                    priority=Priority.ROUTINE,
                     now=now - message_queued_ago,
                 )
     finally:

@@ -10,7 +10,15 @@ from sqlmodel import col, select
 from flows.levels import Level
 from flows.state import Phase
 from storage.db import session_scope
-from storage.models import CheckIn, CheckInStatus, EscalationStatus, Patient, PatientStatus
+from storage.models import (
+    CheckIn,
+    CheckInStatus,
+    EscalationStatus,
+    MessagePurpose,
+    Patient,
+    PatientStatus,
+    Priority,
+)
 from tests.bot.world import World, calm_answer
 
 
@@ -74,6 +82,29 @@ async def test_check_in_arrives_on_schedule_and_a_red_flag_gets_urgent_advice_an
         nurse, alert.message_id, alert.buttons[0][0].callback_data or "", chat_id=world.staff_chat_id
     )
     await world.until(lambda: world.escalations()[0].status == EscalationStatus.ACKNOWLEDGED, "acknowledged")
+
+
+async def test_each_message_takes_its_place_in_the_outbox_from_what_it_says(world: World) -> None:
+    """Urgent advice (crisis lines included) and red alerts to staff first, replies next, the scheduler's
+    check-ins last: chosen where each is queued, from the level of what is sent, never from its text."""
+    phone = await world.join("Sam")
+    await world.advance(timedelta(days=1, hours=1))  # Tuesday 10:00: the day-1 check-in
+    first = await world.bot_says(phone, "Since your injection, have you had any of these")
+    await phone.press(first.message_id, first.buttons[0][0].callback_data or "")  # "Yes"
+    await world.bot_says(phone, "Go to A&E now", after=first.message_id)
+    await world.bot_says(world.staff_chat_id, "RED escalation")
+    await world.reply(phone, "I keep thinking I'm going to end it all", "You do not have to cope alone")
+    await world.reply(phone, "thanks, feeling a bit better now", "Thank you for your message")
+
+    queued = [(m.purpose, Priority(m.priority), m.text) for m in world.outbox()]
+    by_purpose = {(purpose, priority) for purpose, priority, _ in queued}
+    assert (MessagePurpose.CHECKIN_QUESTION, Priority.ROUTINE) in by_purpose  # the scheduler's
+    assert (MessagePurpose.STAFF_ALERT, Priority.URGENT) in by_purpose  # red escalations
+    advice = [(priority, text) for purpose, priority, text in queued if purpose is MessagePurpose.ADVICE]
+    assert [priority for priority, _ in advice] == [Priority.URGENT, Priority.URGENT]
+    assert "cope alone" in advice[1][1]  # the crisis lines
+    replies = {priority for purpose, priority, _ in queued if purpose is MessagePurpose.REPLY}
+    assert replies == {Priority.REPLY}  # the welcome, thank-yous: answers to the patient
 
 
 async def test_a_red_flag_typed_at_any_time_is_caught(world: World) -> None:

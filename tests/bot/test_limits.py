@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.limits import SendLimits
+from bot.limits import SendLimits, Turnstile
+from storage.models import Priority
 
 
 class FakeClock:
@@ -134,3 +135,45 @@ async def test_queued_senders_go_one_slot_apart_in_the_order_they_came() -> None
 
     await asyncio.gather(*(send(chat) for chat in range(1, 21)))
     assert order == list(range(1, 21))
+
+
+async def test_urgent_advice_takes_the_next_slot_ahead_of_routine_senders_already_waiting() -> None:
+    limits = SendLimits(per_second=100.0)  # the real clock; 10 ms apart keeps this quick
+    order: list[str] = []
+    first_went = asyncio.Event()
+
+    async def send(name: str, chat: int, rank: int) -> None:
+        await limits.wait_turn(chat, rank=rank)
+        order.append(name)
+        first_went.set()
+
+    routine = [asyncio.create_task(send(f"check-in {n}", n, Priority.ROUTINE)) for n in range(1, 31)]
+    await first_went.wait()
+    arrived_after = len(order)
+    reply = asyncio.create_task(send("reply", 100, Priority.REPLY))
+    urgent = asyncio.create_task(send("urgent", 101, Priority.URGENT))
+    await asyncio.gather(*routine, reply, urgent)
+    # Past only the send already holding the turnstile when it came, never behind the queue; then the reply.
+    went = order.index("urgent")
+    assert went <= arrived_after + 1 and order[went + 1] == "reply"
+    assert [name for name in order if name.startswith("check-in")] == [f"check-in {n}" for n in range(1, 31)]
+
+
+async def test_a_sender_cancelled_while_queued_holds_no_one_up() -> None:
+    turnstile = Turnstile()
+    order: list[str] = []
+
+    async def through(name: str, rank: int) -> None:
+        async with turnstile.turn(rank):
+            order.append(name)
+            await asyncio.sleep(0.01)
+
+    first = asyncio.create_task(through("first", 1))
+    await asyncio.sleep(0)
+    cancelled = asyncio.create_task(through("cancelled", 0))
+    last = asyncio.create_task(through("last", 2))
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    await asyncio.gather(first, last)
+    assert order == ["first", "last"]
+    assert cancelled.cancelled()

@@ -5,21 +5,26 @@ sends several to a transaction, keeps each chat's messages in order, and on stop
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import col, select
 
+from bot.emulator import Emulator, FaultKind, RunningServer, serve
 from bot.limits import SendLimits
 from bot.outbox import BATCH, Outbox, Sent, SentRecorder
+from bot.transport import AiohttpRequest, MessageSender
 from storage.db import session_scope
-from storage.messages import enqueue_message
-from storage.models import MessagePurpose, OutboundMessage, OutboundStatus
+from storage.messages import claim_outbound, enqueue_message, mark_attempts_started, mark_sent_many
+from storage.models import MessagePurpose, OutboundMessage, OutboundStatus, Priority
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 FIRST_CHAT = 700_000_001
+LEASE = timedelta(minutes=2)
 
 
 @dataclass
@@ -29,6 +34,7 @@ class FakeTelegram:
 
     engine: Engine
     received: dict[int, list[str]] = field(default_factory=dict)
+    sent_in_order: list[str] = field(default_factory=list)
     held_at_each_send: list[int] = field(default_factory=list)
     overtaking: list[str] = field(default_factory=list)
     stop_after_first: asyncio.Event | None = None
@@ -56,6 +62,7 @@ class FakeTelegram:
         if earlier_unsent:
             self.overtaking.append(text)
         self.received.setdefault(chat_id, []).append(text)
+        self.sent_in_order.append(text)
         if self.stop_after_first is not None:
             self.stop_after_first.set()
         return self.sends
@@ -71,6 +78,7 @@ def _queue(engine: Engine, *, chats: int, per_chat: int) -> None:
                     chat_id=chat,
                     text=f"message {n} to {chat}",
                     purpose=MessagePurpose.REPLY,
+                    priority=Priority.ROUTINE,
                     now=NOW,
                 )
 
@@ -161,7 +169,14 @@ async def test_a_failed_write_fails_every_send_waiting_for_it() -> None:
 def _reply_claimed_in_its_transaction(engine: Engine, outbox: Outbox, chat_id: int, text: str) -> Any:
     """What bot/inbound.py does: queue a reply, claim it in the same transaction; returns the claim."""
     with session_scope(engine) as session:
-        enqueue_message(session=session, chat_id=chat_id, text=text, purpose=MessagePurpose.REPLY, now=NOW)
+        enqueue_message(
+            session=session,
+            chat_id=chat_id,
+            text=text,
+            purpose=MessagePurpose.REPLY,
+            priority=Priority.REPLY,
+            now=NOW,
+        )
         claimed = outbox.claim_replies(session, chat_ids=[chat_id], now=NOW)
         return claimed[0] if claimed else None
 
@@ -373,7 +388,12 @@ async def test_sends_recorded_in_the_replys_own_transaction_make_room_for_it(eng
     chat = FIRST_CHAT + BATCH
     with session_scope(engine) as session:
         enqueue_message(
-            session=session, chat_id=chat, text="the reply", purpose=MessagePurpose.REPLY, now=NOW
+            session=session,
+            chat_id=chat,
+            text="the reply",
+            purpose=MessagePurpose.REPLY,
+            priority=Priority.REPLY,
+            now=NOW,
         )
         assert outbox.claim_replies(session, chat_ids=[chat], now=NOW) == []  # no room
         taken = outbox.take_sent(session, now=NOW)
@@ -384,3 +404,177 @@ async def test_sends_recorded_in_the_replys_own_transaction_make_room_for_it(eng
     quiet.set()  # nothing more to process: the outbox records the reply itself
     await asyncio.wait_for(outbox.finish_held(), timeout=10)
     assert _statuses(engine) == {OutboundStatus.SENT: BATCH + 1}
+
+
+# ------------------------------------------------------------------------------------------ urgent first
+
+
+def _queue_one(engine: Engine, chat_id: int, text: str, priority: Priority) -> int:
+    purpose = MessagePurpose.ADVICE if priority is Priority.URGENT else MessagePurpose.CHECKIN_QUESTION
+    with session_scope(engine) as session:
+        return enqueue_message(
+            session=session, chat_id=chat_id, text=text, purpose=purpose, priority=priority, now=NOW
+        )
+
+
+async def test_urgent_advice_queued_mid_dispatch_goes_ahead_of_the_routine_backlog_in_chat_order(
+    engine: Engine,
+) -> None:
+    """600 check-ins going out; a red flag's advice is queued after the 40th is sent, to a new chat and to a
+    patient whose own check-in question is still far back in the queue. Each goes within the next claim,
+    not behind the backlog, and that patient still gets the question before the advice."""
+    _queue(engine, chats=600, per_chat=1)
+    late_chat = FIRST_CHAT + 500  # its question is 500th in line
+    telegram = FakeTelegram(engine)
+    outbox = _outbox(engine, telegram, per_second=300.0)
+    sending = telegram.send_html
+
+    async def then_a_red_flag(**message: Any) -> int:
+        sent = await sending(**message)
+        if telegram.sends == 40:
+            _queue_one(engine, 900_000_001, "Go to A&E now", Priority.URGENT)
+            _queue_one(engine, late_chat, "Call 999 now", Priority.URGENT)
+            outbox.wake.set()
+        return sent
+
+    telegram.send_html = then_a_red_flag  # type: ignore[method-assign]
+    assert await outbox.drain() == 602
+    order = telegram.sent_in_order
+    for urgent in ("Go to A&E now", "Call 999 now"):
+        # Within a claim or two: the backlog behind it is 560. Not 40 + BATCH: on a loaded machine the
+        # records lag, the next claim waits for them, and the messages already held (up to BATCH, plus one
+        # claim in flight) go first (seen at 108 with three test suites sharing two cores).
+        assert order.index(urgent) < 40 + 2 * BATCH
+    assert telegram.received[late_chat] == [f"message 1 to {late_chat}", "Call 999 now"]
+    assert telegram.overtaking == []
+
+
+# -------------------------------------------------------------------------------------- repeats bound
+
+
+@dataclass
+class Line:
+    """Telegram's side, for real: the emulator over HTTP, one patient, and our sendMessage."""
+
+    emulator: Emulator
+    server: RunningServer
+    request: AiohttpRequest
+    chat_id: int
+
+    def sender(self, *, answer_wait: float) -> MessageSender:
+        bot_url = f"{self.server.bot_api_url}{self.emulator.token}"
+        return MessageSender(request=self.request, bot_url=bot_url, answer_wait=answer_wait)
+
+    def delivered(self) -> list[str]:
+        return [entry.text for entry in self.emulator.transcript(self.chat_id) if entry.from_bot]
+
+
+@pytest.fixture
+async def line() -> AsyncIterator[Line]:
+    emulator = Emulator(enforce_limits=False)
+    server = await serve(emulator)
+    patient = emulator.new_user("Ann")
+    await patient.start()
+    request = AiohttpRequest(read_timeout=0.5)  # every other call's answer is waited for this long
+    await request.initialize()
+    try:
+        yield Line(emulator=emulator, server=server, request=request, chat_id=patient.chat_id)
+    finally:
+        await request.shutdown()
+        await server.aclose()
+        await emulator.aclose()
+
+
+def _rows(engine: Engine) -> list[OutboundMessage]:
+    with session_scope(engine) as session:
+        return list(session.exec(select(OutboundMessage).order_by(col(OutboundMessage.id))).all())
+
+
+async def _send_until_all_sent(outbox: Outbox) -> None:
+    stop = asyncio.Event()
+    running = asyncio.create_task(outbox.run(stop))
+    try:
+        await _until(lambda: {row.status for row in _rows(outbox.engine)} == {OutboundStatus.SENT})
+    finally:
+        stop.set()
+        outbox.wake.set()
+        await asyncio.wait_for(running, timeout=10)
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 20) -> None:  # noqa: ASYNC109
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+def _real_outbox(engine: Engine, sender: MessageSender) -> Outbox:
+    return Outbox(
+        engine=engine,
+        telegram=sender,
+        owner="worker-1",
+        now=lambda: datetime.now(UTC),
+        limits=SendLimits(per_second=300.0, private_chat_interval=0.0),
+        idle_wait=0.1,
+    )
+
+
+async def test_a_slow_but_successful_send_is_waited_for_and_delivered_once(
+    engine: Engine, line: Line
+) -> None:
+    """Finding 8: Telegram answered after PTB's usual read timeout; the send was taken for failed, sent
+    again, and the patient got it twice. Now its answer is waited for."""
+    for text in ("first", "second", "third"):
+        _queue_one(engine, line.chat_id, text, Priority.REPLY)
+    line.emulator.faults.script(FaultKind.SLOW, methods={"sendMessage"}, slow_seconds=1.0)  # > 0.5 s
+    await _send_until_all_sent(_real_outbox(engine, line.sender(answer_wait=5.0)))
+    assert line.delivered() == ["first", "second", "third"]
+    assert [row.unanswered_attempts for row in _rows(engine)] == [0, 0, 0]
+
+
+async def test_a_send_unanswered_past_the_wait_is_sent_again_and_arrives_at_most_once_more(
+    engine: Engine, line: Line
+) -> None:
+    """The bound: a message arrives more than once only after an attempt got no answer within the wait
+    (Telegram had it all the same), once more for each such attempt; each is counted on the message."""
+    for text in ("first", "second"):
+        _queue_one(engine, line.chat_id, text, Priority.REPLY)
+    line.emulator.faults.script(FaultKind.SLOW, methods={"sendMessage"}, slow_seconds=2.0)
+    await _send_until_all_sent(_real_outbox(engine, line.sender(answer_wait=0.3)))
+    first, second = _rows(engine)
+    assert (first.unanswered_attempts, second.unanswered_attempts) == (1, 0)
+    assert line.delivered() == ["first"] * (1 + first.unanswered_attempts) + ["second"]  # in order, still
+
+
+# ------------------------------------------------------------------------------- restarted under its name
+
+
+async def test_a_worker_restarted_under_its_name_sends_its_claims_at_once_and_only_started_ones_may_repeat(
+    engine: Engine,
+) -> None:
+    """Left as a worker killed mid-dispatch leaves them: 30 claimed under its name, the first 10 sent of
+    which 8 recorded, 5 more written down as started. Restarted at the same moment (its leases still run):
+    every unrecorded one goes at once, and only the 7 whose attempt had started count as possibly repeated.
+    Another worker still waits for the leases."""
+    _queue(engine, chats=40, per_chat=1)
+    with session_scope(engine) as session:
+        claimed = claim_outbound(session=session, now=NOW, owner="worker-1", lease=LEASE, limit=30)
+        ids = [message.id or 0 for message in claimed]
+        mark_attempts_started(
+            session=session, message_ids=ids[:15], owner="worker-1", now=NOW, lease_until=NOW + LEASE
+        )
+        mark_sent_many(session=session, sent=[(message_id, 1) for message_id in ids[:8]], now=NOW)
+
+    other = _outbox(engine, FakeTelegram(engine))
+    other.owner = "worker-2"
+    assert await other.drain() == 10  # only the 10 never claimed: worker-1's leases have not run out
+
+    restarted = _outbox(engine, telegram := FakeTelegram(engine))
+    restarted.owner = "worker-1"
+    taken = restarted.take_back_claims()
+    assert (taken.may_have_arrived, taken.never_sent) == (ids[8:15], ids[15:])
+    assert await restarted.drain() == 22  # at NOW still: no lease waited for
+    assert sum(len(texts) for texts in telegram.received.values()) == 22
+    repeats = {row.id: row.unanswered_attempts for row in _rows(engine)}
+    assert [n for n, count in repeats.items() if count] == ids[8:15]
+    assert _statuses(engine) == {OutboundStatus.SENT: 40}

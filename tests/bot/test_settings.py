@@ -1,4 +1,5 @@
-"""The bot's settings in production: each guard refuses with one line naming the setting and what to set."""
+"""The bot's settings: in production each guard refuses with one line naming the setting and what to set;
+and combinations that would break a promise the service makes are refused."""
 
 from __future__ import annotations
 
@@ -107,3 +108,14 @@ def test_health_thresholds_come_from_settings_with_documented_defaults(
     read = settings().health_thresholds
     assert read.polling_silence == timedelta(minutes=2) and read.webhook_silence == timedelta(minutes=90)
     assert read.quarantined_per_hour == 0 and read.outbox_unsent == HealthThresholds().outbox_unsent
+
+
+def test_the_outbox_lease_must_outlast_an_attempt_to_send() -> None:
+    """Otherwise another worker could take a message over and send it while the first attempt may still
+    succeed: the patient would get it twice."""
+    assert settings().outbox_lease_seconds == 120  # the defaults fit: 60 s wait, 120 s lease
+    with pytest.raises(ValidationError, match="OUTBOX_LEASE_SECONDS must be at least 81"):
+        settings(outbox_lease_seconds=60)
+    with pytest.raises(ValidationError, match="OUTBOX_LEASE_SECONDS must be at least 191"):
+        settings(outbox_answer_wait_seconds=170)
+    settings(outbox_lease_seconds=30, outbox_answer_wait_seconds=8)

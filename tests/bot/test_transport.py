@@ -16,7 +16,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.emulator import Emulator, FaultKind, RunningServer, serve
-from bot.transport import AiohttpRequest, MessageSender
+from bot.transport import AiohttpRequest, MessageSender, NoAnswer
 
 KEYBOARD = (
     '{"inline_keyboard": [[{"text": "Yes", "callback_data": "t1"}, {"text": "No", "callback_data": "t2"}]]}'
@@ -67,7 +67,8 @@ async def application(
 
 @pytest.fixture
 def sender(requests: AiohttpRequest, application: Application[Any, Any, Any, Any, Any, Any]) -> MessageSender:
-    return MessageSender(request=requests, bot_url=application.bot.base_url)
+    # Waits longer for a send's answer than the 0.5 s every other call gets.
+    return MessageSender(request=requests, bot_url=application.bot.base_url, answer_wait=2.0)
 
 
 async def test_ptb_sends_and_long_polls_over_aiohttp(
@@ -121,8 +122,9 @@ async def test_a_429_is_retry_after_and_a_500_a_network_error_and_neither_is_sen
         await sender.send_html(chat_id=ann.chat_id, text="one", markup_json=None)
     assert limited.value.retry_after == timedelta(seconds=1)
     emulator.faults.script(FaultKind.SERVER_ERROR, methods={"sendMessage"})
-    with pytest.raises(NetworkError):
+    with pytest.raises(NetworkError) as failed:
         await sender.send_html(chat_id=ann.chat_id, text="two", markup_json=None)
+    assert not isinstance(failed.value, NoAnswer)  # Telegram answered: it did not send it
     assert [entry.text for entry in ann.transcript() if entry.from_bot] == []
 
 
@@ -135,18 +137,32 @@ async def test_a_dropped_connection_is_a_network_error_and_the_next_call_goes_th
     with pytest.raises(NetworkError) as dropped:
         await sender.send_html(chat_id=ann.chat_id, text="lost", markup_json=None)
     assert not isinstance(dropped.value, TimedOut)
+    # Lost after the request went out: from here nobody can tell whether Telegram delivered it.
+    assert isinstance(dropped.value, NoAnswer)
     await sender.send_html(chat_id=ann.chat_id, text="delivered", markup_json=None)
     assert [entry.text for entry in ann.transcript() if entry.from_bot] == ["delivered"]
 
 
-async def test_a_slow_answer_times_out_though_telegram_has_the_message(
+async def test_a_slow_answer_is_waited_for_past_the_usual_read_timeout(
+    emulator: Emulator, sender: MessageSender
+) -> None:
+    ann = emulator.new_user("Ann")
+    await ann.start()
+    emulator.faults.script(FaultKind.SLOW, methods={"sendMessage"}, slow_seconds=1.0)  # past the usual 0.5 s
+    message_id = await sender.send_html(chat_id=ann.chat_id, text="slow but sure", markup_json=None)
+    [message] = [entry for entry in ann.transcript() if entry.from_bot]
+    assert (message.text, message.message_id) == ("slow but sure", message_id)
+
+
+async def test_an_answer_later_than_the_send_waits_is_no_answer_though_telegram_has_the_message(
     emulator: Emulator, sender: MessageSender
 ) -> None:
     ann = emulator.new_user("Ann")
     await ann.start()
     emulator.faults.script(FaultKind.SLOW, methods={"sendMessage"}, slow_seconds=30)
-    with pytest.raises(TimedOut):
+    with pytest.raises(TimedOut) as late:
         await sender.send_html(chat_id=ann.chat_id, text="sent, unheard", markup_json=None)
+    assert isinstance(late.value, NoAnswer)  # the outbox counts it as possibly delivered
     assert [entry.text for entry in ann.transcript() if entry.from_bot] == ["sent, unheard"]
 
 
@@ -173,6 +189,7 @@ async def test_nothing_listening_is_a_network_error() -> None:
         with pytest.raises(NetworkError) as refused:
             await sender.send_html(chat_id=1, text="hello", markup_json=None)
         assert not isinstance(refused.value, TimedOut)
+        assert not isinstance(refused.value, NoAnswer)  # never connected: certainly not delivered
     finally:
         await request.shutdown()
 

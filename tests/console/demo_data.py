@@ -29,7 +29,7 @@ from storage.enrolment import Enrolment, RedeemOutcome, redeem_invite
 from storage.escalations import acknowledge_escalation, raise_escalation
 from storage.followup import enrol_on_protocol
 from storage.messages import claim_outbound, enqueue_message, mark_sent
-from storage.models import AckChannel, MessagePurpose, PatientStatus
+from storage.models import AckChannel, MessagePurpose, PatientStatus, Priority
 from storage.patients import set_patient_status
 
 MINUTE = timedelta(minutes=1)
@@ -131,7 +131,13 @@ class _Clinic:
 
     def sent(self, patient_id: int, text: str, purpose: MessagePurpose, at: datetime) -> None:
         enqueue_message(
-            session=self.db, chat_id=self.chat_id, text=text, purpose=purpose, patient_id=patient_id, now=at
+            session=self.db,
+            chat_id=self.chat_id,
+            text=text,
+            purpose=purpose,
+            priority=Priority.URGENT if purpose is MessagePurpose.ADVICE else Priority.ROUTINE,
+            patient_id=patient_id,
+            now=at,
         )
         for message in claim_outbound(session=self.db, now=at, owner="demo", lease=HOUR, limit=10):
             assert message.id is not None

@@ -14,7 +14,7 @@ from console.app import create_app
 from storage.db import make_engine, session_scope
 from storage.inbound import note_delivery, note_processing_restart
 from storage.messages import enqueue_message
-from storage.models import MessagePurpose
+from storage.models import MessagePurpose, Priority
 from tests.console.conftest import BASE_URL, Console, make_settings
 
 LOOPBACK = ("127.0.0.1", 50000)
@@ -60,6 +60,7 @@ def test_metrics_give_the_same_figures_in_prometheus_text(console: Console) -> N
             chat_id=1,
             text="How is your pain?",
             purpose=MessagePurpose.CHECKIN_QUESTION,
+            priority=Priority.ROUTINE,
             now=console.clock.now - timedelta(minutes=20),
         )
         note_processing_restart(

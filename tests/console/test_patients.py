@@ -22,7 +22,7 @@ from storage.checkins import (
 from storage.db import session_scope
 from storage.enrolment import Enrolment, RedeemOutcome, redeem_invite
 from storage.messages import claim_outbound, enqueue_message, mark_dead
-from storage.models import CheckInStatus, MessagePurpose, OutboundMessage, PatientStatus
+from storage.models import CheckInStatus, MessagePurpose, OutboundMessage, PatientStatus, Priority
 from storage.patients import get_patient, opt_out_patient, set_patient_status
 from tests.console.conftest import Console, patient_id, post
 
@@ -108,6 +108,7 @@ def test_the_patient_page_tells_the_course_of_the_follow_up(console: Console, nu
             chat_id=chat_id,
             text="<b>Go to A&amp;E now.</b>",  # the bot stores Telegram HTML
             purpose=MessagePurpose.ADVICE,
+            priority=Priority.URGENT,
             patient_id=patient_id(enrolment),
             now=console.clock.now,
         )

@@ -110,13 +110,17 @@ class Cluster:
             CLINIC_FILE=str(self.clinic_file),
             STAFF_CHAT_ID=str(self.staff_chat_id),
             TICK_SECONDS="0.5",
-            OUTBOX_LEASE_SECONDS="3",
-            CHECKIN_LEASE_SECONDS="3",
+            # Short, so a claim left by a worker killed for good is taken over within a test; a worker
+            # restarted under its own name takes its claims back without waiting for them.
+            OUTBOX_LEASE_SECONDS="30",
+            OUTBOX_ANSWER_WAIT_SECONDS="8",
+            CHECKIN_LEASE_SECONDS="30",
+            WORKER_NAME=name,
             CONSOLE_LISTEN="127.0.0.1:0",
         )
         env.update({key.upper(): str(value) for key, value in settings.items()})
         log = self.folder / f"{name}.log"
-        with log.open("wb") as out:
+        with log.open("ab") as out:  # a worker restarted under its name writes on
             process = subprocess.Popen(
                 [sys.executable, "-m", "aftercare", "run"],
                 cwd=self.folder,  # no .env here: only the environment above counts
@@ -210,6 +214,13 @@ class Cluster:
                 .select_from(OutboundMessage)
                 .where(col(OutboundMessage.patient_id).is_not(None))
             )
+            return int(session.exec(query).one())
+
+    def possibly_repeated(self) -> int:
+        """Attempts that went out and were never answered (a kill mid-send counts as one): the bound on
+        how many times a message reached a patient more than once."""
+        with session_scope(self.engine) as session:
+            query = select(func.coalesce(func.sum(OutboundMessage.unanswered_attempts), 0))
             return int(session.exec(query).one())
 
     def all_sent(self) -> bool:

@@ -1,8 +1,10 @@
 """Fixtures for the resilience tests: a fresh PostgreSQL database per test (on the server of
-tests/conftest.py, so an unreachable server fails the test when CI=true) and a ``Cluster`` around it."""
+tests/conftest.py, so an unreachable server fails the test when CI=true) and a ``Cluster`` around it;
+``any_cluster`` runs a test on a SQLite file as well."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from bot.emulator.server import serve
 from flows.clinic import load_clinic
 from storage.db import make_engine
 from storage.migrate import upgrade
-from tests.conftest import PostgresServer
+from tests.conftest import DATABASE_KINDS, PostgresServer
 from tests.resilience.cluster import Cluster, always_open_clinic
 
 
@@ -30,9 +32,27 @@ def pg_url(postgres_server: PostgresServer) -> Iterator[str]:
 
 @pytest.fixture
 async def cluster(pg_url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
+    async with _cluster(pg_url, tmp_path) as built:
+        yield built
+
+
+@pytest.fixture(params=DATABASE_KINDS)
+async def any_cluster(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Cluster]:
+    """A cluster on a SQLite file (one worker at a time, as SQLite allows), then on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'aftercare.sqlite3'}"
+        upgrade(url)
+    else:
+        url = request.getfixturevalue("pg_url")
+    async with _cluster(url, tmp_path) as built:
+        yield built
+
+
+@contextlib.asynccontextmanager
+async def _cluster(url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
     emulator = Emulator(enforce_limits=False)
     server = await serve(emulator)
-    engine = make_engine(pg_url)
+    engine = make_engine(url)
     clinic_file = always_open_clinic(tmp_path)
     nurse = emulator.create_user(first_name="Jo")
     staff = emulator.create_group(title="Pain Clinic staff", member_ids=[nurse.id])
@@ -40,7 +60,7 @@ async def cluster(pg_url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
         emulator=emulator,
         server=server,
         engine=engine,
-        database_url=pg_url,
+        database_url=url,
         clinic=load_clinic(clinic_file.read_text(encoding="utf-8"), source=str(clinic_file)),
         clinic_file=clinic_file,
         folder=tmp_path,

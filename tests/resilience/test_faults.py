@@ -13,7 +13,7 @@ from sqlalchemy.pool import NullPool
 from bot.emulator import FaultKind, FaultPlan
 from storage.db import session_scope
 from storage.messages import enqueue_message
-from storage.models import MessagePurpose, Patient
+from storage.models import MessagePurpose, Patient, Priority
 from storage.patients import patient_for_chat
 from tests.resilience.cluster import Cluster
 
@@ -32,6 +32,7 @@ def _queue_numbered(cluster: Cluster, chats: list[int]) -> None:
                     chat_id=chat,
                     text=f"Note {n} of {PER_PATIENT}",
                     purpose=MessagePurpose.REPLY,
+                    priority=Priority.REPLY,
                     patient_id=patient.id,
                     now=cluster.clinic_now(),
                 )
@@ -50,7 +51,7 @@ async def test_with_telegram_failing_a_share_of_calls_everything_arrives_in_orde
             kinds=(FaultKind.RATE_LIMIT, FaultKind.SERVER_ERROR, FaultKind.SLOW, FaultKind.DROP),
             methods=frozenset({"sendMessage"}),
             retry_after=1,
-            slow_seconds=6,  # past PTB's 5 s read time-out: the message arrives, the worker sees a failure
+            slow_seconds=6,  # past PTB's usual 5 s read time-out, within the send's wait for an answer
             max_faults=10,
         )
     )
@@ -74,7 +75,10 @@ async def test_with_telegram_failing_a_share_of_calls_everything_arrives_in_orde
         first_seen = list(dict.fromkeys(notes))
         assert first_seen == expected  # in order, each one there
         repeats += len(notes) - len(first_seen)
-    assert repeats <= slow  # only a call that took effect but answered too late is repeated
+    # A slow answer is waited for, not taken for a failure and resent (issue 11, finding 8: 9 of 40 repeated
+    # at 50% faults); only an attempt left unanswered may be, and none was here.
+    assert slow > 0 and repeats == 0
+    assert repeats <= cluster.possibly_repeated()
     assert cluster.emulator.limit_throttles == []  # our limits kept Telegram from ever refusing a send
     assert worker.alive
 

@@ -29,6 +29,7 @@ from storage.checkins import (
     postpone_checkin,
     save_checkin_state,
     schedule_checkin,
+    take_back_checkin_claims,
 )
 from storage.db import make_engine, session_scope
 from storage.migrate import upgrade
@@ -76,6 +77,23 @@ def test_a_second_claimer_gets_nothing_until_the_lease_expires_then_takes_over(s
     )
     assert day1.status == CheckInStatus.AWAITING_REPLY and day1.lease_owner is None
     assert day1.sent_at == NOW + DAY + LEASE and day1.state_json == '{"q": 1}'
+
+
+def test_a_restarted_worker_takes_its_check_ins_back_at_once_and_no_one_elses(session: Session) -> None:
+    enrolment, _ = enrol_connected(session)
+    other, _ = enrol_connected(session, display_name="Other")
+    mine, theirs = enrolment.checkins[0], other.checkins[0]
+    assert mine.id is not None and theirs.id is not None
+    assert _claim(session, at=DAY, owner="worker-a", limit=1) == [mine.id]
+    assert _claim(session, at=DAY, owner="worker-b", limit=1) == [theirs.id]
+
+    assert take_back_checkin_claims(session=session, owner="worker-a") == [mine.id]  # killed, started again
+
+    session.refresh(mine)
+    session.refresh(theirs)
+    assert (mine.status, mine.lease_owner) == (CheckInStatus.SCHEDULED, None)
+    assert (theirs.status, theirs.lease_owner) == (CheckInStatus.SENDING, "worker-b")
+    assert _claim(session, at=DAY, owner="worker-a") == [mine.id]  # due at once, not after the lease
 
 
 def test_check_ins_of_patients_who_cannot_be_messaged_are_not_claimed(session: Session) -> None:

@@ -11,8 +11,16 @@ from flows.levels import Level
 from storage.checkins import claim_due_checkin_ids
 from storage.escalations import acknowledge_escalation, raise_escalation
 from storage.health import Backlog, checkins_due_not_begun, outbox_unsent, unacknowledged_red_flags
-from storage.messages import claim_outbound, enqueue_message, mark_dead, mark_retry, mark_sent
-from storage.models import AckChannel, MessagePurpose, PatientStatus
+from storage.messages import (
+    claim_outbound,
+    enqueue_message,
+    mark_attempts_started,
+    mark_dead,
+    mark_retry,
+    mark_sent,
+    take_back_claims,
+)
+from storage.models import AckChannel, MessagePurpose, PatientStatus, Priority
 from storage.patients import set_patient_status
 from tests.storage.factories import DAY, HOUR, NOW, enrol, enrol_connected
 
@@ -21,7 +29,12 @@ MINUTE = timedelta(minutes=1)
 
 def _queue(session: Session, chat_id: int, *, at: timedelta) -> int:
     return enqueue_message(
-        session=session, chat_id=chat_id, text="How is your pain?", purpose=MessagePurpose.REPLY, now=NOW + at
+        session=session,
+        chat_id=chat_id,
+        text="How is your pain?",
+        purpose=MessagePurpose.REPLY,
+        priority=Priority.REPLY,
+        now=NOW + at,
     )
 
 
@@ -47,6 +60,7 @@ def test_outbox_unsent_counts_what_is_due_sending_or_retrying_but_not_sent_dead_
         chat_id=6,
         text="Later",
         purpose=MessagePurpose.REMINDER,
+        priority=Priority.ROUTINE,
         now=NOW,
         not_before=NOW + DAY,  # queued for later: not late yet
     )
@@ -111,3 +125,36 @@ def test_red_flags_not_yet_acknowledged_oldest_first(session: Session) -> None:
     )
     session.commit()
     assert unacknowledged_red_flags(session=session) == [NOW, NOW + HOUR]
+
+
+def test_outbox_unsent_counts_every_attempt_state_and_what_a_stopped_worker_left(session: Session) -> None:
+    """The outbox's attempt states (claimed and waiting its turn, its request gone, taken back from a worker
+    that stopped) are all unsent; whatever the priority, each message counts once until it is sent."""
+    started = _queue(session, 1, at=timedelta(0))
+    waiting = _queue(session, 2, at=MINUTE)
+    urgent = enqueue_message(
+        session=session,
+        chat_id=3,
+        text="Call 999",
+        purpose=MessagePurpose.ADVICE,
+        priority=Priority.URGENT,
+        now=NOW + 2 * MINUTE,
+    )
+    claim_outbound(session=session, now=NOW + 2 * MINUTE, owner="w1", lease=HOUR, limit=10)
+    mark_attempts_started(
+        session=session, message_ids=[started], owner="w1", now=NOW + 2 * MINUTE, lease_until=NOW + HOUR
+    )
+    session.commit()
+    assert outbox_unsent(session=session, now=NOW + 3 * MINUTE) == Backlog(count=3, oldest=NOW)
+
+    taken = take_back_claims(session=session, owner="w1", now=NOW + 4 * MINUTE)  # restarted under its name
+    session.commit()
+    assert (taken.may_have_arrived, sorted(taken.never_sent)) == ([started], sorted([waiting, urgent]))
+    assert outbox_unsent(session=session, now=NOW + 4 * MINUTE) == Backlog(count=3, oldest=NOW)
+
+    for message_id in (started, waiting, urgent):
+        mark_sent(
+            session=session, message_id=message_id, telegram_message_id=message_id, now=NOW + 5 * MINUTE
+        )
+    session.commit()
+    assert outbox_unsent(session=session, now=NOW + 5 * MINUTE) == Backlog(count=0, oldest=None)

@@ -23,7 +23,7 @@ from storage.inbound import (
     record_inbound_update,
 )
 from storage.messages import enqueue_message
-from storage.models import MessagePurpose
+from storage.models import MessagePurpose, Priority
 from tests.storage.factories import DAY, NOW, enrol, enrol_connected
 
 MINUTE = timedelta(minutes=1)
@@ -138,7 +138,14 @@ def test_an_update_quarantined_in_the_last_hour_is_a_problem(session: Session, c
 
 def test_a_message_unsent_for_over_ten_minutes_is_a_problem(session: Session, clinic: Clinic) -> None:
     polled(session, NOW + 11 * MINUTE)
-    enqueue_message(session=session, chat_id=1, text="Your check-in", purpose=MessagePurpose.REPLY, now=NOW)
+    enqueue_message(
+        session=session,
+        chat_id=1,
+        text="Your check-in",
+        purpose=MessagePurpose.REPLY,
+        priority=Priority.REPLY,
+        now=NOW,
+    )
     assert check(session, clinic, NOW + 10 * MINUTE).healthy
     report = check(session, clinic, NOW + 11 * MINUTE)
     assert figures(report) == [Figure.OUTBOX]
@@ -200,7 +207,14 @@ def test_every_figure_at_once_is_listed_in_a_fixed_order(session: Session, clini
     quarantine_inbound_update(
         session=session, row_id=received(session, 10, NOW), reason="KeyError", now=NOW + DAY
     )
-    enqueue_message(session=session, chat_id=1, text="Hello", purpose=MessagePurpose.REPLY, now=NOW)
+    enqueue_message(
+        session=session,
+        chat_id=1,
+        text="Hello",
+        purpose=MessagePurpose.REPLY,
+        priority=Priority.REPLY,
+        now=NOW,
+    )
     enrol_connected(session)
     report = check(session, clinic, NOW + DAY + 20 * MINUTE)
     assert figures(report) == list(Figure)

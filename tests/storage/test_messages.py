@@ -1,4 +1,5 @@
-"""The outbox: queued once, claimed under a lease, sent in order per chat, retried or given up."""
+"""The outbox: queued once, claimed under a lease, most urgent first, sent in order per chat, retried or given
+up, each attempt's state kept, a restarted worker's claims taken back at once."""
 
 from __future__ import annotations
 
@@ -9,18 +10,21 @@ from sqlmodel import Session
 
 from storage.messages import (
     TELEGRAM_MAX_TEXT,
+    ClaimedMessage,
     claim_next_for_chats,
     claim_outbound,
     enqueue_message,
     get_outbound,
+    mark_attempts_started,
     mark_dead,
     mark_retry,
     mark_sent,
     mark_sent_many,
     outbox_backlog,
     queued_in,
+    take_back_claims,
 )
-from storage.models import MessagePurpose, OutboundMessage, OutboundStatus
+from storage.models import MessagePurpose, OutboundMessage, OutboundStatus, Priority
 from tests.storage.factories import NOW
 
 LEASE = timedelta(seconds=30)
@@ -41,6 +45,7 @@ def _queue(
         chat_id=chat_id,
         text=text,
         purpose=MessagePurpose.CHECKIN_QUESTION,
+        priority=Priority.ROUTINE,
         now=NOW,
         dedupe_key=dedupe_key,
         not_before=not_before,
@@ -262,3 +267,136 @@ def test_claiming_for_several_chats_takes_each_ones_next_message_oldest_first_up
     assert claim([CHAT, OTHER_CHAT, THIRD_CHAT], limit=2) == [first.id, other.id]
     assert claim([CHAT, OTHER_CHAT, THIRD_CHAT], limit=5) == [third.id]  # the chat's second waits its turn
     assert claim([], limit=5) == [] and claim([CHAT], limit=0) == []
+
+
+# ------------------------------------------------------------------------------------- urgent first
+
+
+def _queue_at(session: Session, text: str, chat_id: int, priority: Priority) -> int:
+    purpose = MessagePurpose.ADVICE if priority is Priority.URGENT else MessagePurpose.CHECKIN_QUESTION
+    return enqueue_message(
+        session=session, chat_id=chat_id, text=text, purpose=purpose, priority=priority, now=NOW
+    )
+
+
+def test_urgent_advice_queued_behind_three_thousand_routine_check_ins_is_claimed_first(
+    session: Session,
+) -> None:
+    routine = [_queue_at(session, f"day 1 {n}", 700_000_000 + n, Priority.ROUTINE) for n in range(3000)]
+    urgent = _queue_at(session, "Go to A&E now", OTHER_CHAT, Priority.URGENT)
+
+    assert [m.id for m in _claim(session, limit=1)] == [urgent]
+    assert [m.id for m in _claim(session, limit=30)] == routine[:30]  # then the rest, oldest first
+
+
+def test_urgent_then_replies_then_routine_and_oldest_first_within_each(session: Session) -> None:
+    routine = _queue_at(session, "day 3 check-in", 700_000_001, Priority.ROUTINE)
+    reply = _queue_at(session, "thank you", 700_000_002, Priority.REPLY)
+    urgent = _queue_at(session, "call 999", 700_000_003, Priority.URGENT)
+    later_reply = _queue_at(session, "noted", 700_000_004, Priority.REPLY)
+
+    assert [m.id for m in _claim(session)] == [urgent, reply, later_reply, routine]
+
+
+def test_urgent_advice_lifts_the_earlier_messages_to_its_chat_and_keeps_their_order(session: Session) -> None:
+    """A patient whose routine question is still queued writes a red flag: the question must not hold the
+    advice at the back of the queue, and must still arrive first (a chat's messages stay in order)."""
+    others = [_queue_at(session, f"day 1 {n}", 700_000_000 + n, Priority.ROUTINE) for n in range(100)]
+    question = _queue_at(session, "day 7 check-in", CHAT, Priority.ROUTINE)
+    advice = _queue_at(session, "Go to A&E now", CHAT, Priority.URGENT)
+
+    assert [m.id for m in _claim(session, limit=1)] == [question]  # lifted: first, and before the advice
+    assert _claim(session, limit=1)[0].id == others[0]  # the advice waits for the question to be sent
+    mark_sent(session=session, message_id=question, telegram_message_id=21, now=NOW)
+    assert [m.id for m in _claim(session, limit=1)] == [advice]
+    assert get_outbound(session=session, message_id=others[1]).priority == Priority.ROUTINE  # type: ignore[union-attr]
+
+
+def test_a_reply_does_not_lift_the_earlier_messages_to_its_chat(session: Session) -> None:
+    question = _queue_at(session, "day 7 check-in", CHAT, Priority.ROUTINE)
+    _queue_at(session, "thank you", CHAT, Priority.REPLY)
+    assert get_outbound(session=session, message_id=question).priority == Priority.ROUTINE  # type: ignore[union-attr]
+
+
+def test_claiming_for_chats_with_little_room_takes_the_most_urgent_first(session: Session) -> None:
+    _queue_at(session, "day 3 check-in", OTHER_CHAT, Priority.ROUTINE)
+    urgent = _queue_at(session, "call 999", THIRD_CHAT, Priority.URGENT)
+    [claimed] = claim_next_for_chats(
+        session=session, chat_ids=[OTHER_CHAT, THIRD_CHAT], now=NOW, owner="a", lease=LEASE, limit=1
+    )
+    assert (claimed.id, claimed.priority) == (urgent, Priority.URGENT)
+    assert claimed.started  # a reply claimed in its own transaction goes straight after commit
+
+
+# ------------------------------------------------------------------------------ each attempt's state
+
+
+def test_an_attempt_is_written_down_as_started_only_by_the_worker_that_holds_the_message(
+    session: Session,
+) -> None:
+    mine = _queue(session, "mine", chat_id=OTHER_CHAT)
+    taken_over = _queue(session, "taken over", chat_id=THIRD_CHAT)
+    _claim(session, owner="a")
+    assert not ClaimedMessage.of(mine).started
+    _claim(session, at=LEASE, owner="b")  # a's leases ran out: b took both over
+    mark_retry(
+        session=session, message_id=mine.id or 0, owner="b", not_before=NOW, error="x", now=NOW + LEASE
+    )
+    _claim(session, at=LEASE, owner="a")  # a claims `mine` again
+
+    held = mark_attempts_started(
+        session=session,
+        message_ids=[mine.id or 0, taken_over.id or 0],
+        owner="a",
+        now=NOW + LEASE + SECOND,
+        lease_until=NOW + 3 * LEASE,
+    )
+    assert held == {mine.id}  # the other is b's now: a must not send it
+    session.refresh(mine)
+    session.refresh(taken_over)
+    assert (mine.attempt_started_at, mine.lease_until) == (NOW + LEASE + SECOND, NOW + 3 * LEASE)
+    assert taken_over.attempt_started_at is None
+
+
+def test_an_attempt_that_went_unanswered_is_counted_as_possibly_delivered(session: Session) -> None:
+    message = _queue(session)
+    for attempt in (1, 2):
+        _claim(session, at=attempt * SECOND)
+        mark_attempts_started(
+            session=session, message_ids=[message.id or 0], owner="a", now=NOW, lease_until=NOW + LEASE
+        )
+        mark_retry(
+            session=session,
+            message_id=message.id or 0,
+            owner="a",
+            not_before=NOW,
+            error="NoAnswerInTime",
+            now=NOW,
+            unanswered=attempt == 2,
+        )
+    session.refresh(message)
+    assert (message.attempts, message.unanswered_attempts, message.attempt_started_at) == (2, 1, None)
+
+
+def test_a_restarted_worker_takes_its_claims_back_at_once_and_knows_which_may_have_arrived(
+    session: Session,
+) -> None:
+    went = _queue(session, "its request went", chat_id=CHAT)
+    waiting = _queue(session, "still waiting its turn", chat_id=OTHER_CHAT)
+    others = _queue(session, "another worker's", chat_id=THIRD_CHAT)
+    claim_outbound(session=session, now=NOW, owner="w1", lease=LEASE, limit=2)
+    claim_outbound(session=session, now=NOW, owner="w2", lease=LEASE, limit=1)
+    mark_attempts_started(
+        session=session, message_ids=[went.id or 0], owner="w1", now=NOW, lease_until=NOW + LEASE
+    )
+
+    taken = take_back_claims(session=session, owner="w1", now=NOW + SECOND)  # killed, started again
+
+    assert (taken.may_have_arrived, taken.never_sent) == ([went.id], [waiting.id])
+    for message in (went, waiting, others):
+        session.refresh(message)
+    assert (went.status, went.unanswered_attempts, went.attempts) == (OutboundStatus.FAILED, 1, 1)
+    assert (waiting.status, waiting.unanswered_attempts, waiting.attempts) == (OutboundStatus.PENDING, 0, 0)
+    assert (others.status, others.lease_owner) == (OutboundStatus.SENDING, "w2")  # not w1's to take
+    # Sendable now, not when the leases run out.
+    assert {m.id for m in _claim(session, at=SECOND, owner="w1")} == {went.id, waiting.id}
