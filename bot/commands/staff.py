@@ -15,11 +15,13 @@ import getpass
 import sys
 from datetime import UTC, datetime
 
+from sqlmodel import Session
+
 from bot.database import open_database
 from bot.settings import Settings
 from storage.db import session_scope
 from storage.errors import Conflict
-from storage.models import StaffRole
+from storage.models import StaffRole, StaffUser
 from storage.passwords import hash_password, password_problem
 from storage.second_factor import accepted_step, grouped, new_secret, provisioning_uri
 from storage.staff import (
@@ -114,9 +116,8 @@ def set_password_command(args: argparse.Namespace, settings: Settings) -> int:
     engine = open_database(settings)
     try:
         with session_scope(engine) as session:
-            user = staff_user_by_username(session=session, username=args.username)
+            user = _account(session, args.username)
             if user is None or user.id is None:
-                print(f"aftercare: no staff account {args.username!r}", file=sys.stderr)
                 return 2
             set_staff_password(
                 session=session,
@@ -135,9 +136,8 @@ def totp_command(args: argparse.Namespace, settings: Settings) -> int:
     engine = open_database(settings)
     try:
         with session_scope(engine) as session:
-            user = staff_user_by_username(session=session, username=args.username)
+            user = _account(session, args.username)
             if user is None or user.id is None:
-                print(f"aftercare: no staff account {args.username!r}", file=sys.stderr)
                 return 2
             staff_id, username = user.id, user.username
             if args.remove:
@@ -170,6 +170,14 @@ def totp_command(args: argparse.Namespace, settings: Settings) -> int:
         engine.dispose()
     print(f"two-factor sign-in is on for {username!r}; an earlier key no longer works")
     return 0
+
+
+def _account(session: Session, username: str) -> StaffUser | None:
+    """The staff account by username, or None after saying on stderr that there is none."""
+    user = staff_user_by_username(session=session, username=username)
+    if user is None:
+        print(f"aftercare: no staff account {username!r}", file=sys.stderr)
+    return user
 
 
 def read_password(*, from_stdin: bool) -> str | None:
